@@ -1,0 +1,72 @@
+/**
+ * The reservation ledger's records. The extender writes them at bind (atomically, with the
+ * tenant quota and node capacity check), the node agent reads them to know which PFs are held and
+ * so must not be resized, and the device plugin reads them to prefer the reserved PF's VFs.
+ *
+ * Reservations count VFs per PF, not individual VFs: which VF of the PF a container gets is the
+ * kubelet's choice at admission (the device plugin steers it with GetPreferredAllocation).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { LinkTypeSchema } from './node-report.js';
+import { NODE_NAME_PATTERN, PCI_ADDRESS_PATTERN } from './pci.js';
+
+export const ReservedPfSchema = Type.Object({
+  pfPciAddress: Type.String({ pattern: PCI_ADDRESS_PATTERN }),
+  linkType: LinkTypeSchema,
+  count: Type.Integer({ minimum: 1, maximum: 4096 }),
+});
+export type ReservedPf = Static<typeof ReservedPfSchema>;
+
+export const ReservationSchema = Type.Object({
+  podUid: Type.String({ minLength: 1, maxLength: 128 }),
+  namespace: Type.String({ maxLength: 253 }),
+  podName: Type.String({ maxLength: 253 }),
+  /** Owning RdmaTenant, or '' when the namespace belongs to no tenant. */
+  tenant: Type.String({ maxLength: 253 }),
+  node: Type.String({ pattern: NODE_NAME_PATTERN, maxLength: 253 }),
+  pfs: Type.Array(ReservedPfSchema, { minItems: 1, maxItems: 64 }),
+  /** GPUs the extender aligned the VFs with (informational). */
+  gpus: Type.Array(Type.String({ pattern: PCI_ADDRESS_PATTERN }), { maxItems: 64 }),
+  /** pending: taken at bind, Binding not yet created; bound: the Binding exists. */
+  state: Type.Union([Type.Literal('pending'), Type.Literal('bound')]),
+  createdAtMs: Type.Integer({ minimum: 0 }),
+  /** A pending reservation not bound by then is released by reconcile. */
+  expiresAtMs: Type.Integer({ minimum: 0 }),
+});
+export type Reservation = Static<typeof ReservationSchema>;
+
+const check = TypeCompiler.Compile(ReservationSchema);
+
+/** Parses a ledger record; undefined when malformed (callers log and treat it as absent). */
+export function parseReservation(json: string): Reservation | undefined {
+  try {
+    const v: unknown = JSON.parse(json);
+    return check.Check(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the agent writes into the ledger's `node:<name>:capacity` hash for each PF, with every
+ * report, so the bind script can check capacity without reading the (large) report.
+ */
+export const PfCapacitySchema = Type.Object({
+  linkType: LinkTypeSchema,
+  /** sriov_numvfs now. */
+  numVfs: Type.Integer({ minimum: 0 }),
+  /** Most VFs the agent will enable (0 when SR-IOV is disabled in firmware). */
+  maxVfs: Type.Integer({ minimum: 0 }),
+  /** Configured (ready) VFs. */
+  configured: Type.Integer({ minimum: 0 }),
+  /** VFs in use by containers that hold no reservation (not scheduled by rdmasched). */
+  foreignInUse: Type.Integer({ minimum: 0 }),
+  /** The agent is resizing the PF: it takes no new reservation until done. */
+  resizing: Type.Boolean(),
+  /** Port is ACTIVE. */
+  portActive: Type.Boolean(),
+  /** Report generation this summary comes from. */
+  generation: Type.Integer({ minimum: 0 }),
+});
+export type PfCapacity = Static<typeof PfCapacitySchema>;
