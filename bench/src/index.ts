@@ -1,1 +1,3 @@
-export {};
+export * from './results.js';
+export * from './benchmark.js';
+export * from './command.js';

@@ -1,0 +1,6 @@
+import type { Benchmark } from '../benchmark.js';
+
+/**
+ * Every benchmark `npm run bench` runs, in order. Add one import and one entry per benchmark.
+ */
+export const BENCHMARKS: readonly Benchmark[] = [];
