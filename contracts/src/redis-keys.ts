@@ -79,6 +79,14 @@ export class RedisKeys {
   nodeCapacity(node: string): string {
     return `${this.prefix}:{ledger}:node:${node}:capacity`;
   }
+  /**
+   * HASH: field = PF PCI address, value = owner of the PF's resize claim: the pod UID whose
+   * reservation needs the PF resized, or `agent` for the agent's own warm-pool work. While a PF
+   * is claimed nobody else reserves on it; only the agent removes a claim (docs/adr/0003).
+   */
+  nodeResizing(node: string): string {
+    return `${this.prefix}:{ledger}:node:${node}:resizing`;
+  }
   /** HASH: field = link type, value = VFs the tenant holds. */
   tenantUsage(tenant: string): string {
     return `${this.prefix}:{ledger}:tenant:${tenant}:usage`;
