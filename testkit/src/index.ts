@@ -1,3 +1,4 @@
 export * from './free-port.js';
 export * from './system-packages.js';
 export * from './redis-server.js';
+export * from './prometheus.js';
