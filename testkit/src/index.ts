@@ -2,3 +2,4 @@ export * from './free-port.js';
 export * from './system-packages.js';
 export * from './redis-server.js';
 export * from './prometheus.js';
+export * from './scheduler-driver/index.js';
