@@ -1,1 +1,10 @@
-export {};
+export * from './api.js';
+export type * from './generated/types.js';
+export * from './generated/manifests.js';
+export type * from './crd-manifest.js';
+export type * from './object-meta.js';
+export * from './validate.js';
+export * from './label-selector.js';
+export * from './pkey.js';
+export * from './tenancy.js';
+export * from './node-policy.js';
