@@ -1,1 +1,16 @@
-export {};
+export * from './core/pod-request.js';
+export * from './core/quantity.js';
+export * from './core/reasons.js';
+export * from './core/node-view.js';
+export * from './core/capacity.js';
+export * from './core/score.js';
+export * from './core/placement.js';
+export * from './core/decision.js';
+export * from './core/shape.js';
+export * from './core/snapshot.js';
+export * from './core/phases.js';
+export * from './ports/clock.js';
+export * from './ports/reservation-view.js';
+export * from './ports/topology-store.js';
+export * from './adapters/memory/in-memory-reservation-view.js';
+export * from './adapters/memory/in-memory-topology-store.js';

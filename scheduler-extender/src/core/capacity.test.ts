@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { makeReport } from '../testing/builders.js';
+import { viewOf } from '../testing/views.js';
+import { computeCapacity } from './capacity.js';
+import type { NodeReservations } from '../ports/reservation-view.js';
+
+function ledger(parts: Partial<{ [K in keyof NodeReservations]: NodeReservations[K] }>): NodeReservations {
+  return { reservedByPf: new Map(), resizeClaims: new Map(), podUids: new Set(), ...parts };
+}
+
+describe('computeCapacity', () => {
+  const report = makeReport()
+    .pf({ numVfs: 8, configured: 6, inUse: ['pod-a', 'pod-b'], reserved: ['pod-c'] })
+    .pf({ numVfs: 4, configured: 4, maxVfs: 16 })
+    .pf({ sriov: false })
+    .pf({ numVfs: 4, portState: 'DOWN' })
+    .build();
+  const view = viewOf(report);
+  const addr = (i: number) => report.pfs[i]?.pciAddress ?? '';
+
+  it('with an empty ledger, held is what the report marks reserved or in use', () => {
+    const c = computeCapacity(view, undefined);
+    expect([...c.held]).toEqual([3, 0, 0, 0]);
+    // Held PF: capacity numVfs 8 - 3; idle PF: maxVfs 16; SR-IOV off: 0; port down: 0 now.
+    expect([...c.avail]).toEqual([5, 16, 0, 0]);
+    expect([...c.readyFree]).toEqual([3, 4, 0, 0]);
+    expect([...c.availIfPortUp]).toEqual([5, 16, 0, 16]);
+    expect(c.blocked).toEqual([null, null, 'sriov-disabled', 'port-down']);
+  });
+
+  it('with a ledger, reserved counts come from the ledger and VFs of pods holding a reservation are not counted twice', () => {
+    const c = computeCapacity(
+      view,
+      ledger({
+        reservedByPf: new Map([
+          [addr(0), 2],
+          [addr(1), 1],
+        ]),
+        podUids: new Set(['pod-a', 'pod-c']),
+      }),
+    );
+    // PF0: 2 reserved + pod-b (in use without a reservation); PF1: 1 reserved -> held, capacity = numVfs 4.
+    expect([...c.held.slice(0, 2)]).toEqual([3, 1]);
+    expect([...c.avail.slice(0, 2)]).toEqual([5, 3]);
+  });
+
+  it('a resize claim blocks the PF', () => {
+    const c = computeCapacity(view, ledger({ resizeClaims: new Map([[addr(1), 'agent']]) }));
+    expect(c.avail[1]).toBe(0);
+    expect(c.blocked[1]).toBe('resize-claim');
+  });
+
+  it('a reservation larger than the PF (pending provisioning) never makes capacity negative', () => {
+    const c = computeCapacity(view, ledger({ reservedByPf: new Map([[addr(1), 9]]) }));
+    expect(c.avail[1]).toBe(0);
+    expect(c.readyFree[1]).toBe(0);
+  });
+});

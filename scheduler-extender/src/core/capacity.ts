@@ -1,0 +1,64 @@
+/**
+ * The capacity model (docs/adr/0003), per PF:
+ *
+ *   ready      = configured VFs (exist, driver bound, GUID/MAC set)
+ *   held       = VFs reserved in the ledger on this PF
+ *              + VFs the report marks reserved/in-use for pods that hold no ledger reservation
+ *                on this node (pods not scheduled by rdmasched, or any pod while the ledger is
+ *                empty: then `held` is exactly what the report marks reserved/in-use)
+ *   capacity   = numVfs when held > 0 (a held PF is never resized: resizing destroys every VF)
+ *              = max(maxVfs, numVfs) when held == 0 (an idle PF can be resized up to maxVfs)
+ *   avail      = capacity - held, or 0 when the PF cannot take VFs now: SR-IOV disabled, port not
+ *                ACTIVE, a resize claim in the ledger, or the agent resizing it
+ *   readyFree  = min(avail, ready - held): VFs a pod can have without any provisioning
+ *
+ * Pure: the same view and reservations give the same capacity.
+ */
+import type { NodeReservations } from '../ports/reservation-view.js';
+import type { NodeView } from './node-view.js';
+
+export type PfBlock = 'sriov-disabled' | 'port-down' | 'resize-claim' | 'resizing';
+
+export interface NodeCapacity {
+  /** Per PF, indexed like `view.pfs`. */
+  readonly held: Int32Array;
+  /** VFs the PF can give now, with or without provisioning. */
+  readonly avail: Int32Array;
+  /** VFs the PF can give now without provisioning. */
+  readonly readyFree: Int32Array;
+  /** `avail` as if every port were ACTIVE (tells "port down" from "too few VFs"). */
+  readonly availIfPortUp: Int32Array;
+  /** Why a PF takes nothing now; null when it can. */
+  readonly blocked: readonly (PfBlock | null)[];
+}
+
+export function computeCapacity(view: NodeView, reservations: NodeReservations | undefined): NodeCapacity {
+  const n = view.pfs.length;
+  const held = new Int32Array(n);
+  const avail = new Int32Array(n);
+  const readyFree = new Int32Array(n);
+  const availIfPortUp = new Int32Array(n);
+  const blocked: (PfBlock | null)[] = [];
+  for (const pf of view.pfs) {
+    const p = pf.index;
+    let h = reservations?.reservedByPf.get(pf.pciAddress) ?? 0;
+    for (const pod of pf.heldVfPods) {
+      if (pod === null || reservations === undefined || !reservations.podUids.has(pod)) h++;
+    }
+    held[p] = h;
+    const capacity = h > 0 ? pf.numVfs : pf.idleCapacity;
+    const free = Math.max(0, capacity - h);
+    let block: PfBlock | null = null;
+    if (!pf.sriovEnabled) block = 'sriov-disabled';
+    else if (reservations?.resizeClaims.has(pf.pciAddress) === true) block = 'resize-claim';
+    else if (pf.resizing) block = 'resizing';
+    else if (!pf.portActive) block = 'port-down';
+    blocked.push(block);
+    availIfPortUp[p] = block === null || block === 'port-down' ? free : 0;
+    if (block === null) {
+      avail[p] = free;
+      readyFree[p] = Math.min(free, Math.max(0, pf.configuredVfs - h));
+    }
+  }
+  return { held, avail, readyFree, availIfPortUp, blocked };
+}

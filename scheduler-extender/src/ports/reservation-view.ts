@@ -1,0 +1,28 @@
+/**
+ * The extender's read-only view of the reservation ledger (docs/adr/0003): what is reserved on
+ * each PF and which PFs carry a resize claim. Filter and prioritize read it from memory; an
+ * implementation that mirrors the Redis ledger (issue 4) keeps it current in the background, as
+ * the snapshot does for node reports, so no Redis call sits on the filter path.
+ *
+ * Until the ledger exists, `InMemoryReservationView` (empty) is used; the capacity model then
+ * falls back to what the node report marks `reserved` / `in-use` (see core/capacity.ts).
+ */
+
+export interface NodeReservations {
+  /** VFs reserved per PF PCI address, summed over every reservation on the node. */
+  readonly reservedByPf: ReadonlyMap<string, number>;
+  /** PFs with a resize claim: PF PCI address -> owner (pod UID or `agent`). */
+  readonly resizeClaims: ReadonlyMap<string, string>;
+  /** UIDs of the pods that hold a reservation on this node. */
+  readonly podUids: ReadonlySet<string>;
+}
+
+export interface ReservationView {
+  /** The node's reservations, or undefined when the ledger holds nothing for it. Pure read, O(1). */
+  forNode(node: string): NodeReservations | undefined;
+  /**
+   * Calls `listener(node)` synchronously after every change to a node's reservations, so the
+   * snapshot can drop decisions it memoised for that node. Returns a function that unsubscribes.
+   */
+  onChange(listener: (node: string) => void): () => void;
+}
