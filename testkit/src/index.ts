@@ -3,3 +3,4 @@ export * from './system-packages.js';
 export * from './redis-server.js';
 export * from './prometheus.js';
 export * from './scheduler-driver/index.js';
+export * from './fake-kube/index.js';
