@@ -110,6 +110,13 @@ export class RedisKeys {
   guidFree(): string {
     return `${this.prefix}:{guids}:free`;
   }
+  /**
+   * HASH: field = VF PCI address, value = GUID: the identities one node's VFs hold (the reverse of
+   * `guidOwners` for that node), so its agent releases and reconciles them without a scan.
+   */
+  nodeGuids(node: string): string {
+    return `${this.prefix}:{guids}:node:${node}`;
+  }
 }
 
 /** Approximate length the event streams are trimmed to (XADD MAXLEN ~). */
