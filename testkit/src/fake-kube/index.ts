@@ -6,15 +6,15 @@ export {
 } from './server.js';
 export { FakeKubeStore, BUILTIN_NAMESPACES, type WatchEventType, type WriteResult } from './store.js';
 export { FakeKubelet, type PodPhase, type SetPhaseOptions } from './kubelet.js';
-export { ApiError } from './api-error.js';
+export { ApiError as FakeKubeApiError } from './api-error.js';
 export {
-  EVENT,
-  NAMESPACE,
-  NODE,
-  POD,
+  EVENT as EVENT_RESOURCE,
+  NAMESPACE as NAMESPACE_RESOURCE,
+  NODE as NODE_RESOURCE,
+  POD as POD_RESOURCE,
   RDMA_NODE_POLICY_RESOURCE,
   RDMA_TENANT_RESOURCE,
-  RESOURCES,
+  RESOURCES as FAKE_KUBE_RESOURCES,
   type KubeObject,
   type ResourceType,
 } from './resources.js';

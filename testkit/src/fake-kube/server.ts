@@ -67,6 +67,8 @@ export interface FaultSpec {
   /** How many matching requests it applies to. Default 1. */
   readonly times?: number;
   readonly delayMs?: number;
+  /** Hold matching requests until this settles (then serve or fail them): a deterministic delay. */
+  readonly until?: Promise<unknown>;
 }
 
 const REASONS: Readonly<Record<number, string>> = {
@@ -287,6 +289,7 @@ export class FakeKubeApiServer {
     try {
       const fault = this.takeFault(method, url.pathname);
       if (fault?.delayMs !== undefined) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault?.until !== undefined) await fault.until.catch(() => undefined);
       if (fault?.status !== undefined) {
         const reason = REASONS[fault.status] ?? 'InternalError';
         throw new ApiError(fault.status, reason, fault.message ?? `injected fault: ${reason}`);
@@ -502,6 +505,8 @@ export class FakeKubeApiServer {
       status: 200,
     });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // Send the headers now: a client waits for them before it reads events, and there may be none for a while.
+    res.flushHeaders();
     const emit = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
     let stopWatching: (() => void) | undefined;
     const timers: NodeJS.Timeout[] = [];
