@@ -34,6 +34,14 @@ export type ApplyOutcome =
       readonly current: number;
     };
 
+/** What an adapter passes for a stored report that is not even JSON: rejected like an invalid one. */
+export class UnparsableReport {
+  constructor(
+    readonly node: string,
+    readonly reason: string,
+  ) {}
+}
+
 export interface SnapshotListener {
   /** After every applyReport, including each entry of a reload. */
   onReport?(outcome: ApplyOutcome): void;
