@@ -302,8 +302,8 @@ export class FakeKubeApiServer {
       ) {
         throw new ApiError(401, 'Unauthorized', 'Unauthorized');
       }
-      const body =
-        method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readJson(req) : undefined;
+      // DELETE may carry DeleteOptions (gracePeriodSeconds, preconditions).
+      const body = method === 'GET' ? undefined : await readJson(req);
       const found = discovery(url.pathname, this.baseUrl);
       if (found !== undefined) {
         if (method !== 'GET')

@@ -210,6 +210,26 @@ describe('fake apiserver: CRUD through client-node', () => {
     expect(events.items.map((e) => e.message)).toEqual(['no node has 2 free IB VFs']);
   });
 
+  it('checks DeleteOptions preconditions', async () => {
+    const created = await h.core.createNamespacedPod({ namespace: 'team-a', body: pod('precond') });
+    const failure = await apiFailure(
+      h.core.deleteNamespacedPod({
+        namespace: 'team-a',
+        name: 'precond',
+        body: { preconditions: { uid: 'someone-else' } },
+      }),
+    );
+    expect(failure.code).toBe(409);
+    await h.core.deleteNamespacedPod({
+      namespace: 'team-a',
+      name: 'precond',
+      body: { preconditions: { uid: created.metadata?.uid ?? '' } },
+    });
+    expect((await apiFailure(h.core.readNamespacedPod({ namespace: 'team-a', name: 'precond' }))).code).toBe(
+      404,
+    );
+  });
+
   it('deleting a namespace deletes what is in it', async () => {
     await h.core.createNamespace({ body: { metadata: { name: 'doomed' } } });
     await h.core.createNamespacedPod({ namespace: 'doomed', body: pod('p') });
