@@ -1,0 +1,29 @@
+import { createHash } from 'node:crypto';
+import type { RedisClient } from './connection.js';
+
+/**
+ * A Lua script run with EVALSHA (EVAL on NOSCRIPT, e.g. after a Redis restart). Every key a
+ * script touches is passed in KEYS and shares one hash tag, so it runs on Redis Cluster too.
+ */
+export class LuaScript {
+  readonly sha: string;
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(
+    client: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err: unknown) {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The composition root of the agent daemon: wires the adapters chosen by the configuration,
+ * starts the agent and its HTTP server (0.0.0.0), and stops both on SIGTERM/SIGINT.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { RedisKeys } from '@rdmasched/contracts';
+import { FsSysfsReader } from './adapters/fs/fs-sysfs-reader.js';
+import { NodeCommandExecutor } from './adapters/linux/node-command-executor.js';
+import { SysfsHost } from './adapters/linux/sysfs-host.js';
+import { InMemoryVfUsage } from './adapters/memory/in-memory-vf-usage.js';
+import { connectRedis } from './adapters/redis/connection.js';
+import { RedisGuidPool } from './adapters/redis/redis-guid-pool.js';
+import { RedisLedger } from './adapters/redis/redis-ledger.js';
+import {
+  RedisAgentStateStore,
+  RedisProvisionQueue,
+  RedisReportStore,
+} from './adapters/redis/redis-stores.js';
+import { SimulatedHost } from './adapters/sim/simulated-host.js';
+import { describeConfig, type AgentConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import type { HostControl } from './ports/host-control.js';
+import type { SysfsReader } from './ports/sysfs-reader.js';
+import { NodeAgent } from './services/node-agent.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface RunningAgent {
+  readonly agent: NodeAgent;
+  readonly usage: InMemoryVfUsage;
+  /** Where the HTTP server listens. */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the daemon; resolves once it listens. */
+export async function startAgent(
+  config: AgentConfig,
+  logger: Logger = pino({ level: config.logLevel }),
+): Promise<RunningAgent> {
+  logger.info({ config: describeConfig(config) }, 'starting rdmasched node agent');
+  const keys = new RedisKeys({ prefix: config.redis.keyPrefix });
+  const conn = connectRedis(config.redis);
+  let reader: SysfsReader;
+  let host: HostControl;
+  if (config.host.mode === 'simulated') {
+    const sim = SimulatedHost.open(config.host.simDir);
+    reader = sim.reader();
+    host = sim;
+  } else {
+    reader = new FsSysfsReader(config.host.sysfsRoot);
+    host = new SysfsHost({
+      sysfsRoot: config.host.sysfsRoot,
+      executor: new NodeCommandExecutor(),
+      ipPath: config.ipPath,
+      devlinkPath: config.devlinkPath,
+    });
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rdmasched_agent_' });
+  const usage = new InMemoryVfUsage();
+  const agent = new NodeAgent({
+    nodeName: config.nodeName,
+    agentVersion: AGENT_VERSION,
+    reader,
+    host,
+    usage,
+    ledger: new RedisLedger(conn.client, keys),
+    pool: new RedisGuidPool(conn.client, keys, config.guidPool),
+    stateStore: new RedisAgentStateStore(conn.client, keys),
+    reportStore: new RedisReportStore(conn.client, keys),
+    queue: new RedisProvisionQueue({
+      client: conn.client,
+      blockingClient: conn.duplicate(),
+      keys,
+      node: config.nodeName,
+    }),
+    registry,
+    logger,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    discoveryIntervalMs: config.discoveryIntervalMs,
+    warmPoolIntervalMs: config.warmPoolIntervalMs,
+    queueBlockMs: 2_000,
+    warmPool: config.warmPool,
+    maxVfsPerPf: config.maxVfsPerPf,
+    vfDriver: config.vfDriver,
+    vfWaitTimeoutMs: config.vfWaitTimeoutMs,
+    vfPollIntervalMs: config.host.mode === 'simulated' ? 20 : 500,
+    storeEvents: conn,
+  });
+  const app = buildApp({
+    registry,
+    health: {
+      ready: () => agent.isReady(),
+      details: () => ({
+        recovered: agent.recovered,
+        reportInRedis: agent.reporter.inSync,
+        generation: agent.reporter.generation,
+      }),
+    },
+    ...(config.http.tls === undefined
+      ? {}
+      : {
+          https: { cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) },
+        }),
+  });
+  await agent.start();
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info(
+    {
+      address,
+      sysfs: config.host.mode === 'simulated' ? join(config.host.simDir, 'sys') : config.host.sysfsRoot,
+    },
+    'agent listening',
+  );
+  let stopped: Promise<void> | undefined;
+  return {
+    agent,
+    usage,
+    address,
+    stop() {
+      stopped ??= (async () => {
+        logger.info('stopping');
+        await agent.stop();
+        await app.close();
+        await conn.close();
+        logger.info('stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Runs until SIGTERM/SIGINT, then stops gracefully. */
+export async function runUntilSignal(config: AgentConfig): Promise<void> {
+  const logger = pino({ level: config.logLevel });
+  const running = await startAgent(config, logger);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'signal received');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      void running.stop().then(resolve, resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
