@@ -1,9 +1,12 @@
 /** The `parse` and `rdma` commands as a person runs them (output captured, exit codes checked). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../src/command.js';
 import { COMMANDS } from '../src/commands/index.js';
 import { createParseCommand } from '../src/commands/parse.js';
 import { createRdmaCommand } from '../src/commands/rdma.js';
+import { PERFTEST_ERROR_CODES } from '../src/perftest/errors.js';
 import { EXIT } from '../src/rdma-local/exit-codes.js';
 import type { CommandIo } from '../src/rdma-local/io.js';
 import { fixturePath, readFixture } from './helpers.js';
@@ -115,5 +118,17 @@ describe('rdmasched-bench rdma', () => {
 
   it('both commands are registered', () => {
     expect(COMMANDS.map((c) => c.name)).toEqual(expect.arrayContaining(['parse', 'rdma']));
+  });
+});
+
+describe('documentation stays in sync', () => {
+  const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+
+  it('the README lists every parser error code', () => {
+    for (const code of Object.keys(PERFTEST_ERROR_CODES)) expect(readme).toContain(`| \`${code}\``);
+  });
+
+  it('the README lists every exit code', () => {
+    for (const code of Object.values(EXIT)) expect(readme).toMatch(new RegExp(`^\\| ${code} +\\|`, 'm'));
   });
 });
