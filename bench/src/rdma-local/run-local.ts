@@ -226,7 +226,6 @@ interface TestOutcome {
   readonly client: ProcessResult | null;
   readonly server: ProcessResult | null;
   readonly aborted: boolean;
-  readonly timedOut: boolean;
   readonly attempts: number;
   readonly durationMs: number;
 }
@@ -295,7 +294,6 @@ async function runOneTest(
       client,
       server: serverResult,
       aborted: deps.signal?.aborted === true,
-      timedOut: client?.timedOut === true || serverResult?.timedOut === true,
       attempts,
       durationMs: performance.now() - started,
     };
@@ -379,7 +377,7 @@ function toPair(
   const c = outcome.client;
   if (c === null) return failed(`${t.tool} client never ran`, null);
   if (c.spawnError !== null) return failed(`${t.tool} could not be started: ${c.spawnError}`, null);
-  if (outcome.timedOut)
+  if (c.timedOut)
     return failed(
       `${t.tool} did not finish within ${o.timeoutS} s (stopped)`,
       `${c.output}${outcome.server?.output ?? ''}`,
@@ -393,8 +391,11 @@ function toPair(
   }
   const parsed = parsePerftestText(c.output);
   if (!parsed.ok) return failed(`${t.tool} output could not be parsed: ${parsed.error.message}`, c.output);
-  if (parsed.value.kind !== t.kind)
-    return failed(`${t.tool} printed a ${parsed.value.kind} result, expected ${t.kind}`, c.output);
+  if (parsed.value.kind !== t.kind || parsed.value.settings.verb !== t.verb)
+    return failed(
+      `${t.tool} printed a ${JSON.stringify(parsed.value.settings.testName)} result, not the ${t.name} test it was asked for`,
+      c.output,
+    );
   return { id, test, server, client, outcome: { status: 'measured', result: parsed.value } };
 }
 
