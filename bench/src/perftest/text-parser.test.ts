@@ -177,6 +177,41 @@ describe('modes', () => {
   });
 });
 
+describe('rarer column layouts', () => {
+  it('--report-per-port: per-port bandwidth and message rate', () => {
+    const r = expectOk(
+      parsePerftestText(
+        [
+          '                    RDMA_Write BW Test',
+          ' #bytes     #iterations    BW peak[MiB/sec]    BW average[MiB/sec]   MsgRate[Mpps]   BW Port1[MiB/sec]   MsgRate Port1[Mpps]   BW Port2[MiB/sec]   MsgRate Port2[Mpps]',
+          ' 65536      5000           23000.11            22950.40\t\t   0.367206        11475.20            0.183603              11475.20            0.183603',
+        ].join('\n'),
+      ),
+    ) as BandwidthResult;
+    const row = r.rows[0]!;
+    expect(row.average.printed.value).toBe(22950.4);
+    expect(row.ports.map((p) => [p.bandwidth.printed.value, p.msgRateMpps])).toEqual([
+      [11475.2, 0.183603],
+      [11475.2, 0.183603],
+    ]);
+    expect(row.ports[0]!.bandwidth.gbps).toBeCloseTo(mibToGbit(11475.2), 9);
+  });
+
+  it('QoS (raw_qos): the #sl column', () => {
+    const r = expectOk(
+      parsePerftestText(
+        [
+          '                    RDMA_Write BW Test',
+          ' #bytes    #sl      #iterations    BW peak[Gb/sec]    BW average[Gb/sec]   MsgRate[Mpps]',
+          ' 65536    3           5000           92.81            92.70                  0.176811',
+        ].join('\n'),
+      ),
+    ) as BandwidthResult;
+    expect(r.rows[0]).toMatchObject({ serviceLevel: 3, iterations: 5000, messageSizeBytes: 65536 });
+    expect(r.rows[0]!.average.gbps).toBeCloseTo(92.7, 10);
+  });
+});
+
 describe('errors name the line and never give a number', () => {
   it.each([
     ['synth_error_nan_row.txt', 'BAD_ROW', 20, /BW peak value "-nan" is not a number/],
