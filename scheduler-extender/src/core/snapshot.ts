@@ -16,6 +16,7 @@
 import { validateNodeReport, type NodeReport } from '@rdmasched/contracts';
 import type { ReservationView } from '../ports/reservation-view.js';
 import { computeCapacity } from './capacity.js';
+import { isObject } from './json-fields.js';
 import { decideNode, type NodeDecision } from './decision.js';
 import { MEMO_SLOTS, NodeView } from './node-view.js';
 import type { PackingPolicy } from './score.js';
@@ -128,15 +129,16 @@ export class Snapshot {
   }
 
   private apply(value: unknown, times: ReportTimes, into: Map<string, NodeView>): ApplyOutcome {
-    const checked = validateNodeReport(value);
-    if (!checked.ok) {
-      const name =
-        typeof value === 'object' &&
-        value !== null &&
-        typeof (value as { nodeName?: unknown }).nodeName === 'string'
-          ? (value as { nodeName: string }).nodeName
-          : undefined;
-      return { kind: 'rejected', node: name, errors: checked.errors };
+    const checked = value instanceof UnparsableReport ? undefined : validateNodeReport(value);
+    if (checked === undefined || !checked.ok) {
+      let name: string | undefined;
+      if (value instanceof UnparsableReport) name = value.node;
+      else if (isObject(value) && typeof value['nodeName'] === 'string') name = value['nodeName'];
+      // A node keeps its last valid report: an invalid one never replaces it (nor, in a reload, drops it).
+      const current = name === undefined ? undefined : this.nodes.get(name);
+      if (current !== undefined && into !== this.nodes) into.set(current.name, current);
+      const errors = checked === undefined ? [`/: ${(value as UnparsableReport).reason}`] : checked.errors;
+      return { kind: 'rejected', node: name, errors };
     }
     const report = checked.value;
     const current = into.get(report.nodeName) ?? this.nodes.get(report.nodeName);
