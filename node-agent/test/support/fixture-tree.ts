@@ -3,8 +3,8 @@
  * Deliberately tiny and independent of the simulator: the listing is the fixture.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { scratchBase } from './harness.js';
 
 export function materializeTree(listingFile: string, dir: string): void {
   for (const line of readFileSync(listingFile, 'utf8').split('\n')) {
@@ -26,7 +26,7 @@ export function materializeTree(listingFile: string, dir: string): void {
 
 /** The hand-written reference host in a fresh temporary directory; returns its sysfs root. */
 export function referenceHostFixture(): { sysfsRoot: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'rdmasched-fixture-'));
+  const dir = mkdtempSync(join(scratchBase(), 'rdmasched-fixture-'));
   materializeTree(new URL('../fixtures/reference-host.sysfs.txt', import.meta.url).pathname, dir);
   return { sysfsRoot: join(dir, 'sys'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

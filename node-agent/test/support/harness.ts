@@ -2,7 +2,7 @@
  * Builds a node agent on a simulated host with in-memory ports (or given ones), for tests.
  * Builder style: `await agentHarness().preset('reference-host', { numVfs: 0 }).build()`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -32,9 +32,19 @@ import { NodeAgent, type NodeAgentOptions } from '../../src/services/node-agent.
 export const NODE = 'node-a';
 export const silentLogger = pino({ level: 'silent' });
 
+/** Where test trees go: tmpfs when the machine has one (30x faster for many small files). */
+export function scratchBase(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+}
+
 /** A fresh empty directory for a simulated host; removed by `cleanup`. */
 export function tempHostDir(): { dir: string; cleanup: () => void } {
-  const base = mkdtempSync(join(tmpdir(), 'rdmasched-agent-'));
+  const base = mkdtempSync(join(scratchBase(), 'rdmasched-agent-'));
   return { dir: join(base, 'host'), cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 

@@ -3,6 +3,7 @@
  * the DaemonSet) and `ip`/`devlink` through a CommandExecutor. Every write is checked by the path
  * guard first (path-guard.ts); kernel errors come back as errno data.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isGuid, isMac, isNetdevName, isPciAddress } from '@rdmasched/contracts';
 import type { CommandExecutor } from '../../ports/command-executor.js';
@@ -46,14 +47,17 @@ const KNOWN_ERRNOS: ReadonlySet<string> = new Set([
 export class SysfsHost implements HostControl {
   constructor(private readonly opts: SysfsHostOptions) {}
 
-  /** Writes `value` to a guarded target: open without O_CREAT (sysfs attributes exist), one write. */
+  /**
+   * Writes `value` to a guarded target like `echo value > file`: O_WRONLY|O_TRUNC, never O_CREAT
+   * (sysfs attributes exist; a missing one is ENOENT), one write call.
+   */
   async #write(target: WriteTarget, value: string): Promise<HostOutcome> {
     const rel = relativeWritePath(target);
     if (!rel.ok) return { ok: false, errno: 'UNSAFE', message: `refused: ${rel.reason}` };
     const abs = await resolveUnderRoot(this.opts.sysfsRoot, rel.path);
     if (!abs.ok) return { ok: false, errno: 'UNSAFE', message: `refused: ${abs.reason}` };
     try {
-      const fh = await open(abs.path, 'r+');
+      const fh = await open(abs.path, constants.O_WRONLY | constants.O_TRUNC);
       try {
         await fh.write(value);
       } finally {

@@ -145,7 +145,74 @@ export interface HostSpec {
   hostBridges: { name: string; numaNode: number; children: DeviceT[] }[];
 }
 
-const compiled = TypeCompiler.Compile(HostSpecSchema);
+// Checked level by level (not with the recursive union), so every error names the exact field
+// of the device it is in instead of "Expected union value".
+const BridgeShallow = Type.Object(
+  {
+    type: Type.Literal('bridge'),
+    address: Pci,
+    vendorId: Type.Optional(PciId),
+    deviceId: Type.Optional(PciId),
+    linkSpeed: Type.Optional(LinkSpeed),
+    children: Type.Array(Type.Unknown(), { maxItems: 256 }),
+  },
+  { additionalProperties: false },
+);
+const deviceChecks = {
+  nic: TypeCompiler.Compile(NicSpec),
+  gpu: TypeCompiler.Compile(GpuSpec),
+  bridge: TypeCompiler.Compile(BridgeShallow),
+};
+const topCheck = TypeCompiler.Compile(
+  Type.Object(
+    {
+      ...HostSpecSchema.properties,
+      hostBridges: Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ pattern: HOST_BRIDGE_PATTERN }),
+            numaNode: Type.Integer({ minimum: -1, maximum: 1023 }),
+            children: Type.Array(Type.Unknown(), { maxItems: 256 }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 64 },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+function deviceErrors(v: unknown, where: string, out: string[], depth: number): void {
+  if (depth > 32) {
+    out.push(`${where}: the tree is deeper than 32 levels`);
+    return;
+  }
+  if (typeof v !== 'object' || v === null) {
+    out.push(`${where}: must be an object`);
+    return;
+  }
+  const t = (v as { type?: unknown }).type;
+  const check = t === 'nic' || t === 'gpu' || t === 'bridge' ? deviceChecks[t] : undefined;
+  if (check === undefined) {
+    out.push(`${where}/type: must be nic, gpu or bridge`);
+    return;
+  }
+  for (const e of check.Errors(v)) out.push(`${where}${e.path}: ${e.message}`);
+  const children = (v as { children?: unknown }).children;
+  if (t === 'bridge' && Array.isArray(children))
+    children.forEach((c, i) => deviceErrors(c, `${where}/children/${i}`, out, depth + 1));
+}
+
+function schemaErrors(value: unknown): string[] {
+  const out: string[] = [];
+  for (const e of topCheck.Errors(value)) out.push(`${e.path || '/'}: ${e.message}`);
+  if (out.length > 0) return out;
+  (value as { hostBridges: { children: unknown[] }[] }).hostBridges.forEach((hb, i) =>
+    hb.children.forEach((c, j) => deviceErrors(c, `/hostBridges/${i}/children/${j}`, out, 0)),
+  );
+  return out;
+}
 
 export class SpecError extends Error {
   readonly code = 'SPEC_INVALID';
@@ -180,14 +247,8 @@ export function* walkDevices(
 export function validateHostSpec(
   value: unknown,
 ): { ok: true; spec: HostSpec } | { ok: false; problems: string[] } {
-  if (!compiled.Check(value)) {
-    const problems: string[] = [];
-    for (const e of compiled.Errors(value)) {
-      problems.push(`${e.path || '/'}: ${e.message}`);
-      if (problems.length >= 20) break;
-    }
-    return { ok: false, problems };
-  }
+  const schemaProblems = schemaErrors(value);
+  if (schemaProblems.length > 0) return { ok: false, problems: schemaProblems.slice(0, 20) };
   const spec = value as HostSpec;
   const problems: string[] = [];
   const numaIds = new Set<number>();

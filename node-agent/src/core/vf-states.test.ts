@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { Reservation } from '@rdmasched/contracts';
+import { assignVfStates } from './vf-states.js';
+
+const PF = '0000:1a:00.0';
+const vfs = [0, 1, 2, 3].map((i) => ({ index: i, pciAddress: `0000:1a:00.${i + 1}`, configured: i !== 3 }));
+const reservation = (podUid: string, count: number): Reservation => ({
+  podUid,
+  namespace: 'n',
+  podName: 'p',
+  tenant: 't',
+  node: 'node-a',
+  pfs: [{ pfPciAddress: PF, linkType: 'ib', count }],
+  gpus: [],
+  state: 'bound',
+  createdAtMs: 0,
+  expiresAtMs: 0,
+});
+
+describe('assignVfStates', () => {
+  it('marks in-use VFs, then reserved ones among configured free VFs, and counts foreign use', () => {
+    const out = assignVfStates({
+      pf: PF,
+      vfs,
+      reservedCount: 2,
+      inUse: new Map([
+        ['0000:1a:00.1', { vf: '0000:1a:00.1', pf: PF, podUid: 'pod-1' }],
+        ['0000:1a:00.3', { vf: '0000:1a:00.3', pf: PF, podUid: null }],
+      ]),
+      reservations: new Map([['pod-1', reservation('pod-1', 2)]]),
+    });
+    expect([...out.states.entries()].map(([vf, s]) => [vf, s.state, s.podUid])).toEqual([
+      ['0000:1a:00.1', 'in-use', 'pod-1'],
+      ['0000:1a:00.3', 'in-use', null],
+      ['0000:1a:00.2', 'reserved', null],
+      ['0000:1a:00.4', 'free', null],
+    ]);
+    expect(out.foreignInUse).toBe(1);
+    expect(out.inUseCount).toBe(2);
+  });
+});
