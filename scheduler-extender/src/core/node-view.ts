@@ -64,8 +64,10 @@ export class NodeView {
   /** Snapshot-wide sequence number of this view (a new report makes a new view). */
   readonly version: number;
 
-  /** Unix ms of the agent's last sign of life (heartbeat or report). */
+  /** Unix ms of the agent's last sign of life (heartbeat or report). Written by the snapshot only. */
   lastHeartbeatMs: number;
+  /** Position in the snapshot's hot table; -1 while not installed. Written by the snapshot only. */
+  slot = -1;
 
   // Memo owned by the decider: the last MEMO_SLOTS decisions, by request shape.
   readonly memoShapes: (RequestShape | undefined)[] = new Array<RequestShape | undefined>(MEMO_SLOTS);
@@ -73,7 +75,6 @@ export class NodeView {
   memoNext = 0;
   /** Capacity under the current reservations; dropped when the node's reservations change. */
   capacity: NodeCapacity | undefined;
-  private hostJson: (string | undefined)[] | undefined;
 
   constructor(
     report: NodeReport,
@@ -124,17 +125,6 @@ export class NodeView {
         this.distance[g * nPf + p] = distanceRank(classifyDistance(gpu, pf));
       });
     });
-  }
-
-  /** `{"Host":"<name>","Score":<score>}`, built once per score value. */
-  hostScoreJson(score: number): string {
-    this.hostJson ??= new Array<string | undefined>(11);
-    let s = this.hostJson[score];
-    if (s === undefined) {
-      s = `{"Host":${this.nameJson},"Score":${score}}`;
-      this.hostJson[score] = s;
-    }
-    return s;
   }
 
   /** Forgets every memoised decision and the capacity (the node's reservations changed). */

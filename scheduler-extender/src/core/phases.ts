@@ -4,15 +4,17 @@
  *
  * Later phases and policies plug in around these without rewriting them:
  * - tenancy (issue 4: tenant quota, allowed link types) decorates `FilterPhase`: a pod-level
- *   check can reject every node with one reason before or after `SnapshotFilter` runs;
+ *   check can reject every node with one reason before or after `SnapshotPhases` runs;
  * - bind and preempt are separate verbs with their own interfaces; they read the same
  *   snapshot and write the ledger, whose mirror feeds `ReservationView`.
+ *
+ * Outcomes are arrays indexed like the input names (no per-node objects), because at 5,000
+ * candidate nodes the filter must stay well under a microsecond per node.
  */
-import { reasonCount, type Reason } from './reasons.js';
+import { REJECTED } from './hot-table.js';
+import { reason as internedReason, reasonById, reasonCount, type Reason } from './reasons.js';
 import type { PodRequest } from './pod-request.js';
 import type { Snapshot } from './snapshot.js';
-import type { NodeView } from './node-view.js';
-import { reason as internedReason } from './reasons.js';
 
 /** What the filter is asked about: a valid request, or one that is invalid for every node. */
 export type PodDemand =
@@ -20,96 +22,149 @@ export type PodDemand =
   | { readonly kind: 'invalid'; readonly reason: Reason };
 
 export interface FilterOutcome {
-  /** Input names that can host the pod, in input order. */
-  readonly feasible: string[];
-  /** Their positions in the input (to return the original Node objects). */
-  readonly feasibleIndexes: number[];
-  /** FailedNodes: name -> reason (something may free up). */
-  readonly failed: Record<string, string>;
-  /** FailedAndUnresolvableNodes: name -> reason (preemption cannot help). */
-  readonly unresolvable: Record<string, string>;
-  /** Rejections per reason id (reasons.ts), for metrics. */
+  /** The input names. */
+  readonly names: readonly string[];
+  /** The snapshot slot of each input name (-1 when unknown), aligned with `names`. */
+  readonly slots: Int32Array;
+  /** Positions of the nodes that can host the pod, in input order. */
+  readonly feasibleIndexes: readonly number[];
+  /** Positions of the rejected nodes, in input order, and why (parallel arrays). */
+  readonly rejectedIndexes: readonly number[];
+  readonly rejectedReasons: readonly Reason[];
+  /** Rejections per interned reason id (reasons.ts), for metrics. */
   readonly tally: Uint32Array;
-  /** Rejections whose reason is not interned (invalid pod request): counted here. */
+  /** Rejections for an invalid pod request (its reason is not interned). */
   readonly invalid: number;
 }
 
 export interface FilterPhase {
-  /** Splits `nodeNames` into feasible / failed / unresolvable. Pure read of the snapshot. */
+  /** Splits `nodeNames` into feasible and rejected (with reasons). Pure read of the snapshot. */
   filter(demand: PodDemand, nodeNames: readonly string[], nowMs: number): FilterOutcome;
 }
 
-export interface PrioritizePhase {
-  /** Scores 0..10 aligned with `nodeNames`; 0 for nodes that cannot host the pod. */
-  prioritize(demand: PodDemand, nodeNames: readonly string[], nowMs: number): Uint8Array;
+export interface PrioritizeOutcome {
+  readonly names: readonly string[];
+  /** The snapshot slot of each input name (-1 when unknown), aligned with `names`. */
+  readonly slots: Int32Array;
+  /** Scores 0..10 aligned with `names`; 0 for nodes that cannot host the pod. */
+  readonly scores: Uint8Array;
 }
 
-function emptyRecord(): Record<string, string> {
-  return Object.create(null) as Record<string, string>;
+export interface PrioritizePhase {
+  prioritize(demand: PodDemand, nodeNames: readonly string[], nowMs: number): PrioritizeOutcome;
+}
+
+/** Names of the feasible nodes, in input order. */
+export function feasibleNames(o: FilterOutcome): string[] {
+  return o.feasibleIndexes.map((i) => o.names[i] as string);
+}
+
+/** FailedNodes (`unresolvable: false`) or FailedAndUnresolvableNodes (`true`) as a record. */
+export function rejectedRecord(o: FilterOutcome, unresolvable: boolean): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  o.rejectedIndexes.forEach((i, k) => {
+    const r = o.rejectedReasons[k];
+    if (r !== undefined && r.unresolvable === unresolvable) out[o.names[i] as string] = r.text;
+  });
+  return out;
 }
 
 const UNKNOWN = internedReason('UNKNOWN_NODE');
 const STALE = internedReason('STALE_REPORT');
 
-/** Filter and prioritize over the in-memory snapshot (no I/O). */
+/**
+ * Filter and prioritize over the in-memory snapshot (no I/O). Per candidate: one Map lookup
+ * (name -> slot), then reads of the snapshot's hot arrays and the shape's decision codes; a
+ * decision is computed only when the node or its reservations changed since it was memoised.
+ */
 export class SnapshotPhases implements FilterPhase, PrioritizePhase {
   constructor(private readonly snapshot: Snapshot) {}
 
-  filter(demand: PodDemand, nodeNames: readonly string[], nowMs: number): FilterOutcome {
-    const feasible: string[] = [];
-    const feasibleIndexes: number[] = [];
-    const failed = emptyRecord();
-    const unresolvable = emptyRecord();
-    const tally = new Uint32Array(reasonCount());
+  private lookup(nodeNames: readonly string[]): Int32Array {
     const n = nodeNames.length;
+    const slots = new Int32Array(n);
+    for (let i = 0; i < n; i++) slots[i] = this.snapshot.slotOf(nodeNames[i] as string) ?? -1;
+    return slots;
+  }
+
+  filter(demand: PodDemand, nodeNames: readonly string[], nowMs: number): FilterOutcome {
+    const n = nodeNames.length;
+    const slots = this.lookup(nodeNames);
+    const feasibleIndexes: number[] = [];
+    const rejectedIndexes: number[] = [];
+    const rejectedReasons: Reason[] = [];
+    const tally = new Uint32Array(reasonCount());
+    const outcome = {
+      names: nodeNames,
+      slots,
+      feasibleIndexes,
+      rejectedIndexes,
+      rejectedReasons,
+      tally,
+      invalid: 0,
+    };
     if (demand.kind === 'invalid') {
-      for (let i = 0; i < n; i++) unresolvable[nodeNames[i] as string] = demand.reason.text;
-      return { feasible, feasibleIndexes, failed, unresolvable, tally, invalid: n };
+      for (let i = 0; i < n; i++) {
+        rejectedIndexes.push(i);
+        rejectedReasons.push(demand.reason);
+      }
+      return { ...outcome, invalid: n };
     }
     const request = demand.request;
     if (request.totalVfs === 0) {
-      for (let i = 0; i < n; i++) {
-        feasible.push(nodeNames[i] as string);
-        feasibleIndexes.push(i);
-      }
-      return { feasible, feasibleIndexes, failed, unresolvable, tally, invalid: 0 };
+      for (let i = 0; i < n; i++) feasibleIndexes.push(i);
+      return outcome;
     }
     const snapshot = this.snapshot;
     const shape = snapshot.shapeOf(request);
+    const { heartbeatMs, staleAfterMs, epoch } = snapshot.table;
+    const codes = shape.codes;
+    const epochs = shape.epochs;
     for (let i = 0; i < n; i++) {
-      const name = nodeNames[i] as string;
-      const view = snapshot.get(name);
+      const slot = slots[i] as number;
       let rejected: Reason | undefined;
-      if (view === undefined) {
+      if (slot < 0) {
         rejected = UNKNOWN;
       } else {
-        const d = snapshot.decide(view, shape);
-        if (!d.feasible && d.reason.unresolvable) rejected = d.reason;
-        else if (view.isStale(nowMs)) rejected = STALE;
-        else if (!d.feasible) rejected = d.reason;
+        const code =
+          epochs[slot] === epoch[slot] ? (codes[slot] as number) : snapshot.decisionCode(slot, shape);
+        const stale = nowMs - (heartbeatMs[slot] as number) > (staleAfterMs[slot] as number);
+        if (code >= REJECTED) {
+          const r = reasonById(code - REJECTED);
+          rejected = !r.unresolvable && stale ? STALE : r;
+        } else if (stale) {
+          rejected = STALE;
+        }
       }
       if (rejected === undefined) {
-        feasible.push(name);
         feasibleIndexes.push(i);
       } else {
-        (rejected.unresolvable ? unresolvable : failed)[name] = rejected.text;
+        rejectedIndexes.push(i);
+        rejectedReasons.push(rejected);
         tally[rejected.id] = (tally[rejected.id] ?? 0) + 1;
       }
     }
-    return { feasible, feasibleIndexes, failed, unresolvable, tally, invalid: 0 };
+    return outcome;
   }
 
-  prioritize(demand: PodDemand, nodeNames: readonly string[], nowMs: number): Uint8Array {
-    const scores = new Uint8Array(nodeNames.length);
-    if (demand.kind === 'invalid' || demand.request.totalVfs === 0) return scores;
+  prioritize(demand: PodDemand, nodeNames: readonly string[], nowMs: number): PrioritizeOutcome {
+    const n = nodeNames.length;
+    const slots = this.lookup(nodeNames);
+    const scores = new Uint8Array(n);
+    const outcome = { names: nodeNames, slots, scores };
+    if (demand.kind === 'invalid' || demand.request.totalVfs === 0) return outcome;
     const snapshot = this.snapshot;
     const shape = snapshot.shapeOf(demand.request);
-    for (let i = 0; i < nodeNames.length; i++) {
-      const view: NodeView | undefined = snapshot.get(nodeNames[i] as string);
-      if (view === undefined || view.isStale(nowMs)) continue;
-      const d = snapshot.decide(view, shape);
-      if (d.feasible) scores[i] = d.score;
+    const { heartbeatMs, staleAfterMs, epoch } = snapshot.table;
+    const codes = shape.codes;
+    const epochs = shape.epochs;
+    for (let i = 0; i < n; i++) {
+      const slot = slots[i] as number;
+      if (slot < 0 || nowMs - (heartbeatMs[slot] as number) > (staleAfterMs[slot] as number)) continue;
+      const code =
+        epochs[slot] === epoch[slot] ? (codes[slot] as number) : snapshot.decisionCode(slot, shape);
+      if (code < REJECTED) scores[i] = code;
     }
-    return scores;
+    return outcome;
   }
 }

@@ -99,6 +99,8 @@ export interface Reason {
   /** The link type the reason is about; null for node-wide reasons. */
   readonly linkType: LinkType | null;
   readonly text: string;
+  /** `JSON.stringify(text)`, computed once (responses are built from it). */
+  readonly json: string;
 }
 
 const LINK_KEYS: readonly (LinkType | null)[] = [null, 'ib', 'roce'];
@@ -115,6 +117,7 @@ for (const code of REASON_CODES) {
       unresolvable: spec.unresolvable,
       linkType,
       text,
+      json: JSON.stringify(text),
     });
     interned.push(r);
     byKey.set(`${code}/${linkType ?? ''}`, r);
@@ -132,7 +135,8 @@ export function reason(code: ReasonCode, linkType: LinkType | null = null): Reas
 /** The one reason with per-pod text: the same for every node of one request. */
 export function invalidPodRequest(detail: string): Reason {
   const base = reason('INVALID_POD_REQUEST');
-  return Object.freeze({ ...base, text: REASONS.INVALID_POD_REQUEST.text.replace('{detail}', detail) });
+  const text = REASONS.INVALID_POD_REQUEST.text.replace('{detail}', detail);
+  return Object.freeze({ ...base, text, json: JSON.stringify(text) });
 }
 
 /** Number of distinct interned reasons (size of a tally array). */

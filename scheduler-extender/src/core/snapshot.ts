@@ -5,23 +5,26 @@
  *
  * Rules every update follows, whatever the source:
  * - a report is validated with `validateNodeReport` from contracts; one that fails never enters
- *   the snapshot (the outcome carries the reasons, for a log line and a metric);
+ *   the snapshot (the outcome carries the reasons, for a log line and a metric), and a node keeps
+ *   its last valid report;
  * - a report whose generation is not newer than the one held is ignored;
  * - the last heartbeat comes from the heartbeat or report time given by the adapter, clamped to
  *   the adapter's `nowMs` (a clock running ahead on the node must not keep a node fresh).
  *
- * Decisions are memoised per node (NodeView.memo*, MEMO_SLOTS shapes) and dropped when the node's
- * reservations change (ReservationView.onChange) or its report is replaced (a new NodeView).
+ * Decisions are memoised twice: per request shape and node slot as a small code (the filter
+ * path, hot-table.ts), and per node as full decision objects with plans (explain, tests). Both
+ * are dropped when the node's report is replaced or its reservations change.
  */
 import { validateNodeReport, type NodeReport } from '@rdmasched/contracts';
 import type { ReservationView } from '../ports/reservation-view.js';
 import { computeCapacity } from './capacity.js';
-import { isObject } from './json-fields.js';
 import { decideNode, type NodeDecision } from './decision.js';
+import { HotTable, REJECTED } from './hot-table.js';
+import { isObject } from './json-fields.js';
 import { MEMO_SLOTS, NodeView } from './node-view.js';
+import type { PodRequest } from './pod-request.js';
 import type { PackingPolicy } from './score.js';
 import { ShapeTable, type RequestShape } from './shape.js';
-import type { PodRequest } from './pod-request.js';
 
 export const DEFAULT_STALE_AFTER_HEARTBEATS = 3;
 
@@ -68,8 +71,14 @@ export interface ReportTimes {
 export class Snapshot {
   readonly policy: PackingPolicy;
   readonly staleAfterHeartbeats: number;
+  /** Hot per-slot arrays (filter path). Read-only outside this class. */
+  readonly table = new HotTable();
   private readonly reservations: ReservationView;
-  private nodes = new Map<string, NodeView>();
+  private readonly nodes = new Map<string, NodeView>();
+  /** Node name -> slot; the filter path's one lookup per candidate. */
+  private readonly slots = new Map<string, number>();
+  private readonly viewAt: (NodeView | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
   private readonly listeners = new Set<SnapshotListener>();
   private readonly shapes = new ShapeTable();
   private readonly unsubscribe: () => void;
@@ -82,7 +91,12 @@ export class Snapshot {
     this.policy = opts.policy;
     this.staleAfterHeartbeats = multiple;
     this.reservations = opts.reservations;
-    this.unsubscribe = this.reservations.onChange((node) => this.nodes.get(node)?.invalidate());
+    this.unsubscribe = this.reservations.onChange((node) => {
+      const view = this.nodes.get(node);
+      if (view === undefined) return;
+      view.invalidate();
+      this.bumpEpoch(view.slot);
+    });
   }
 
   /** True once a store finished its first full load; `/readyz` answers 200 from then on. */
@@ -107,6 +121,15 @@ export class Snapshot {
     return this.nodes.get(name);
   }
 
+  /** The node's slot in `table`, or undefined when the snapshot does not hold it. */
+  slotOf(name: string): number | undefined {
+    return this.slots.get(name);
+  }
+
+  viewAtSlot(slot: number): NodeView | undefined {
+    return this.viewAt[slot];
+  }
+
   views(): IterableIterator<NodeView> {
     return this.nodes.values();
   }
@@ -121,6 +144,44 @@ export class Snapshot {
     this.unsubscribe();
   }
 
+  private bumpEpoch(slot: number): void {
+    const next = ((this.table.epoch[slot] ?? 0) + 1) >>> 0;
+    this.table.epoch[slot] = next === 0 ? 1 : next;
+  }
+
+  private setHeartbeat(view: NodeView, ms: number): void {
+    view.lastHeartbeatMs = ms;
+    if (view.slot >= 0) this.table.heartbeatMs[view.slot] = ms;
+  }
+
+  /** Makes `view` the node's current view, in its slot (allocated on first sight). */
+  private install(view: NodeView): void {
+    let slot = this.slots.get(view.name);
+    if (slot === undefined) {
+      slot = this.freeSlots.pop() ?? this.viewAt.length;
+      this.slots.set(view.name, slot);
+      this.table.ensureCapacity(slot + 1);
+    }
+    view.slot = slot;
+    this.viewAt[slot] = view;
+    this.table.staleAfterMs[slot] = view.staleAfterMs;
+    this.table.heartbeatMs[slot] = view.lastHeartbeatMs;
+    this.bumpEpoch(slot);
+    this.nodes.set(view.name, view);
+  }
+
+  private uninstall(name: string): boolean {
+    const view = this.nodes.get(name);
+    if (view === undefined) return false;
+    this.nodes.delete(name);
+    this.slots.delete(name);
+    this.viewAt[view.slot] = undefined;
+    this.bumpEpoch(view.slot);
+    this.freeSlots.push(view.slot);
+    view.slot = -1;
+    return true;
+  }
+
   private lastSign(report: NodeReport, times: ReportTimes, previous: NodeView | undefined): number {
     const reported = Date.parse(report.reportedAt);
     const candidates = [times.heartbeatAtMs ?? 0, Number.isFinite(reported) ? reported : 0];
@@ -128,29 +189,34 @@ export class Snapshot {
     return Math.max(latest, previous?.lastHeartbeatMs ?? 0);
   }
 
-  private apply(value: unknown, times: ReportTimes, into: Map<string, NodeView>): ApplyOutcome {
+  /**
+   * Validates one report against the current state. Returns the outcome and, for an accepted or
+   * not-newer report, the view the node should have (a new one, or the current one).
+   */
+  private check(value: unknown, times: ReportTimes): { outcome: ApplyOutcome; view: NodeView | undefined } {
     const checked = value instanceof UnparsableReport ? undefined : validateNodeReport(value);
     if (checked === undefined || !checked.ok) {
       let name: string | undefined;
       if (value instanceof UnparsableReport) name = value.node;
       else if (isObject(value) && typeof value['nodeName'] === 'string') name = value['nodeName'];
+      const errors = checked === undefined ? [`/: ${(value as UnparsableReport).reason}`] : checked.errors;
       // A node keeps its last valid report: an invalid one never replaces it (nor, in a reload, drops it).
       const current = name === undefined ? undefined : this.nodes.get(name);
-      if (current !== undefined && into !== this.nodes) into.set(current.name, current);
-      const errors = checked === undefined ? [`/: ${(value as UnparsableReport).reason}`] : checked.errors;
-      return { kind: 'rejected', node: name, errors };
+      return { outcome: { kind: 'rejected', node: name, errors }, view: current };
     }
     const report = checked.value;
-    const current = into.get(report.nodeName) ?? this.nodes.get(report.nodeName);
+    const current = this.nodes.get(report.nodeName);
     if (current !== undefined && report.generation <= current.generation) {
       // Same or older report: keep the view (and its memo), but a newer sign of life counts.
-      current.lastHeartbeatMs = this.lastSign(report, times, current);
-      into.set(report.nodeName, current);
+      this.setHeartbeat(current, this.lastSign(report, times, current));
       return {
-        kind: 'not-newer',
-        node: report.nodeName,
-        generation: report.generation,
-        current: current.generation,
+        outcome: {
+          kind: 'not-newer',
+          node: report.nodeName,
+          generation: report.generation,
+          current: current.generation,
+        },
+        view: current,
       };
     }
     const view = new NodeView(report, {
@@ -158,8 +224,7 @@ export class Snapshot {
       lastHeartbeatMs: this.lastSign(report, times, current),
       staleAfterHeartbeats: this.staleAfterHeartbeats,
     });
-    into.set(report.nodeName, view);
-    return { kind: 'accepted', node: report.nodeName, generation: report.generation };
+    return { outcome: { kind: 'accepted', node: report.nodeName, generation: report.generation }, view };
   }
 
   private emit(outcome: ApplyOutcome): void {
@@ -168,7 +233,8 @@ export class Snapshot {
 
   /** Validates and applies one report (a `report` event, or the in-memory store). */
   applyReport(value: unknown, times: ReportTimes): ApplyOutcome {
-    const outcome = this.apply(value, times, this.nodes);
+    const { outcome, view } = this.check(value, times);
+    if (outcome.kind === 'accepted' && view !== undefined) this.install(view);
     this.emit(outcome);
     return outcome;
   }
@@ -177,13 +243,13 @@ export class Snapshot {
   heartbeat(node: string, atMs: number, nowMs: number): boolean {
     const view = this.nodes.get(node);
     if (view === undefined) return false;
-    view.lastHeartbeatMs = Math.max(view.lastHeartbeatMs, Math.min(atMs, nowMs));
+    this.setHeartbeat(view, Math.max(view.lastHeartbeatMs, Math.min(atMs, nowMs)));
     return true;
   }
 
   /** Drops a node (its agent announced it left). Returns false when it was not held. */
   remove(node: string): boolean {
-    const removed = this.nodes.delete(node);
+    const removed = this.uninstall(node);
     if (removed) {
       this.sequence++;
       for (const l of this.listeners) l.onRemoved?.(node);
@@ -193,8 +259,7 @@ export class Snapshot {
 
   /**
    * Replaces the whole snapshot with `entries` (a full load or reload): nodes not listed are
-   * dropped; a listed node keeps its current view when the entry is not newer. Invalid entries
-   * are skipped, as in applyReport.
+   * dropped; a listed node keeps its current view when the entry is not newer (or invalid).
    */
   replaceAll(
     entries: Iterable<{ readonly report: unknown; readonly heartbeatAtMs?: number | undefined }>,
@@ -203,13 +268,15 @@ export class Snapshot {
     const next = new Map<string, NodeView>();
     const outcomes: ApplyOutcome[] = [];
     for (const e of entries) {
-      const outcome = this.apply(e.report, { nowMs, heartbeatAtMs: e.heartbeatAtMs }, next);
+      const { outcome, view } = this.check(e.report, { nowMs, heartbeatAtMs: e.heartbeatAtMs });
       outcomes.push(outcome);
+      if (view !== undefined) next.set(view.name, view);
     }
-    this.nodes = next;
+    for (const name of [...this.nodes.keys()]) if (!next.has(name)) this.uninstall(name);
+    for (const view of next.values()) if (this.nodes.get(view.name) !== view) this.install(view);
     this.sequence++;
     for (const o of outcomes) this.emit(o);
-    for (const l of this.listeners) l.onReload?.(next.size);
+    for (const l of this.listeners) l.onReload?.(this.nodes.size);
     return {
       accepted: outcomes.filter((o) => o.kind !== 'rejected').length,
       rejected: outcomes.filter((o) => o.kind === 'rejected').length,
@@ -218,10 +285,12 @@ export class Snapshot {
 
   /** The interned shape of a request (memo key). */
   shapeOf(request: PodRequest): RequestShape {
-    return this.shapes.intern(request);
+    const shape = this.shapes.intern(request);
+    shape.ensureCapacity(this.table.capacity);
+    return shape;
   }
 
-  /** The node's decision for the shape, memoised. Time-independent (see decision.ts). */
+  /** The node's full decision for the shape, memoised per node. Time-independent (decision.ts). */
   decide(view: NodeView, shape: RequestShape): NodeDecision {
     const shapes = view.memoShapes;
     for (let i = 0; i < MEMO_SLOTS; i++) {
@@ -237,6 +306,23 @@ export class Snapshot {
     view.memoDecisions[slot] = decision;
     view.memoNext = (slot + 1) % MEMO_SLOTS;
     return decision;
+  }
+
+  /**
+   * The decision code (hot-table.ts) of the node in `slot` for `shape`, computing and
+   * memoising it when the shape has none at the slot's current epoch. `shape` must come from
+   * `shapeOf` (its memo sized to the table).
+   */
+  decisionCode(slot: number, shape: RequestShape): number {
+    const epoch = this.table.epoch[slot] ?? 0;
+    if (shape.epochs[slot] === epoch) return shape.codes[slot] ?? 0;
+    const view = this.viewAt[slot];
+    if (view === undefined) throw new Error(`no node in slot ${slot}`);
+    const d = this.decide(view, shape);
+    const code = d.feasible ? d.score : REJECTED + d.reason.id;
+    shape.codes[slot] = code;
+    shape.epochs[slot] = epoch;
+    return code;
   }
 
   /** Number of nodes whose last heartbeat is older than their stale limit. */

@@ -16,7 +16,13 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ExtenderError, invalidField } from '../errors.js';
-import { SnapshotPhases, type FilterPhase, type PodDemand, type PrioritizePhase } from '../core/phases.js';
+import {
+  rejectedRecord,
+  SnapshotPhases,
+  type FilterPhase,
+  type PodDemand,
+  type PrioritizePhase,
+} from '../core/phases.js';
 import { podRequestFrom, type PodIdentity, type PodRequest } from '../core/pod-request.js';
 import { invalidPodRequest } from '../core/reasons.js';
 import type { Snapshot } from '../core/snapshot.js';
@@ -226,13 +232,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const json = traced(span, () => {
       const outcome = filterPhase.filter(ctx.demand, ctx.args.nodeNames, clock.nowMs());
       metrics.recordFilter(outcome, ctx.request);
-      span.setAttribute('rdmasched.feasible_nodes', outcome.feasible.length);
+      span.setAttribute('rdmasched.feasible_nodes', outcome.feasibleIndexes.length);
       podLogger(ctx)?.debug(
         {
           candidates: ctx.args.nodeNames.length,
-          feasible: outcome.feasible.length,
-          failed: Object.keys(outcome.failed).length,
-          unresolvable: Object.keys(outcome.unresolvable).length,
+          feasible: outcome.feasibleIndexes.length,
+          rejected: outcome.rejectedIndexes.length,
         },
         'filter',
       );
@@ -245,9 +250,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const ctx = podContext(req.body, 'prioritize');
     const span = startSpan('rdmasched.extender.prioritize', ctx);
     const json = traced(span, () => {
-      const scores = prioritizePhase.prioritize(ctx.demand, ctx.args.nodeNames, clock.nowMs());
+      const outcome = prioritizePhase.prioritize(ctx.demand, ctx.args.nodeNames, clock.nowMs());
       podLogger(ctx)?.debug({ candidates: ctx.args.nodeNames.length }, 'prioritize');
-      return encodeHostPriorityList(snapshot, ctx.args.nodeNames, scores);
+      return encodeHostPriorityList(outcome);
     });
     return sendJson(reply, json);
   });
@@ -256,12 +261,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const ctx = podContext(req.body, 'explain');
     const now = clock.nowMs();
     const outcome = filterPhase.filter(ctx.demand, ctx.args.nodeNames, now);
-    const scores = prioritizePhase.prioritize(ctx.demand, ctx.args.nodeNames, now);
+    const failedNodes = rejectedRecord(outcome, false);
+    const unresolvableNodes = rejectedRecord(outcome, true);
+    const { scores } = prioritizePhase.prioritize(ctx.demand, ctx.args.nodeNames, now);
     const shape =
       ctx.request !== undefined && ctx.request.totalVfs > 0 ? snapshot.shapeOf(ctx.request) : undefined;
     const nodes = ctx.args.nodeNames.map((name, i) => {
-      const unresolvable = outcome.unresolvable[name];
-      const failed = outcome.failed[name];
+      const unresolvable = unresolvableNodes[name];
+      const failed = failedNodes[name];
       const view = snapshot.get(name);
       const decision = view !== undefined && shape !== undefined ? snapshot.decide(view, shape) : undefined;
       return {

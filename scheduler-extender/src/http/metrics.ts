@@ -104,10 +104,10 @@ export class ExtenderMetrics {
   /** Counts one filter call's decisions: a handful of counter updates, whatever the node count. */
   recordFilter(outcome: FilterOutcome, request: PodRequest | undefined): void {
     const linkType = linkTypesLabel(request);
-    if (outcome.feasible.length > 0) {
+    if (outcome.feasibleIndexes.length > 0) {
       this.decisions.inc(
         { result: 'feasible', reason: 'none', link_type: linkType },
-        outcome.feasible.length,
+        outcome.feasibleIndexes.length,
       );
     }
     if (outcome.invalid > 0) {

@@ -13,8 +13,8 @@
 import { invalidField } from '../errors.js';
 import { field, isObject, type JsonObject } from '../core/json-fields.js';
 import { describe } from '../core/quantity.js';
-import type { FilterOutcome } from '../core/phases.js';
-import type { Snapshot } from '../core/snapshot.js';
+import { feasibleNames, type FilterOutcome, type PrioritizeOutcome } from '../core/phases.js';
+import type { Reason } from '../core/reasons.js';
 
 export interface ExtenderArgs {
   readonly pod: unknown;
@@ -65,52 +65,98 @@ export function decodeExtenderArgs(body: unknown): ExtenderArgs {
   return { pod, nodeNames: nodeList.names, namesSent: false, nodeList };
 }
 
-/** ExtenderFilterResult JSON, keys in Go field order. */
+/**
+ * The JSON of input name `i`. Names the snapshot knows passed the report's DNS-1123 pattern
+ * (`[a-z0-9.-]`), so quoting them needs no escaping; other names are escaped.
+ */
+function nameJson(names: readonly string[], slots: Int32Array, i: number): string {
+  const name = names[i] as string;
+  return (slots[i] as number) >= 0 ? `"${name}"` : JSON.stringify(name);
+}
+
+/** `","Score":N}` for N in 0..10. */
+const SCORE_TAIL = Array.from({ length: 11 }, (_, s) => `","Score":${s}}`);
+
+// The encoders below append with `+=`: V8 builds a rope that is flattened once, when the
+// response is written. Measured about 4x cheaper than collecting parts and `join`ing them for
+// 5,000 entries, and it allocates no array.
+
+/** `{"name":"reason",...}` of the rejections with the given resolvability. */
+function rejectedJson(o: FilterOutcome, unresolvable: boolean): string {
+  const { rejectedIndexes, rejectedReasons, names, slots } = o;
+  let out = '{';
+  let first = true;
+  for (let k = 0; k < rejectedIndexes.length; k++) {
+    const r = rejectedReasons[k] as Reason;
+    if (r.unresolvable !== unresolvable) continue;
+    if (!first) out += ',';
+    first = false;
+    out += nameJson(names, slots, rejectedIndexes[k] as number);
+    out += ':';
+    out += r.json;
+  }
+  return out + '}';
+}
+
+/**
+ * ExtenderFilterResult JSON, keys in Go field order. Built from pre-escaped fragments (node
+ * names and reason texts are JSON-escaped once, when the node or reason is created), which is
+ * what keeps a 5,000-node answer close to the cost of echoing the names.
+ */
 export function encodeFilterResult(args: ExtenderArgs, outcome: FilterOutcome, error = ''): string {
-  let nodes: JsonObject | null = null;
+  let nodes = 'null';
   if (args.nodeList !== undefined) {
     const { list, items, names } = args.nodeList;
     let kept: unknown[];
     if (args.namesSent) {
-      const feasible = new Set(outcome.feasible);
+      const feasible = new Set(feasibleNames(outcome));
       kept = items.filter((_, i) => feasible.has(names[i] ?? ''));
     } else {
       kept = outcome.feasibleIndexes.map((i) => items[i]);
     }
-    nodes = {};
+    const copy: JsonObject = {};
     let sawItems = false;
     for (const key of Object.keys(list)) {
       if (key.toLowerCase() === 'items') {
-        nodes[key] = kept;
+        copy[key] = kept;
         sawItems = true;
       } else {
-        nodes[key] = list[key];
+        copy[key] = list[key];
       }
     }
-    if (!sawItems) nodes['items'] = kept;
+    if (!sawItems) copy['items'] = kept;
+    nodes = JSON.stringify(copy);
   }
-  return JSON.stringify({
-    Nodes: nodes,
-    NodeNames: args.namesSent ? outcome.feasible : null,
-    FailedNodes: outcome.failed,
-    FailedAndUnresolvableNodes: outcome.unresolvable,
-    Error: error,
-  });
+  let nodeNames = 'null';
+  if (args.namesSent) {
+    const { feasibleIndexes, names, slots } = outcome;
+    nodeNames = '[';
+    for (let k = 0; k < feasibleIndexes.length; k++) {
+      if (k > 0) nodeNames += ',';
+      nodeNames += nameJson(names, slots, feasibleIndexes[k] as number);
+    }
+    nodeNames += ']';
+  }
+  return (
+    `{"Nodes":${nodes},"NodeNames":${nodeNames},"FailedNodes":${rejectedJson(outcome, false)},` +
+    `"FailedAndUnresolvableNodes":${rejectedJson(outcome, true)},"Error":${JSON.stringify(error)}}`
+  );
 }
 
 /** HostPriorityList JSON, one entry per input name, in input order. */
-export function encodeHostPriorityList(
-  snapshot: Snapshot,
-  names: readonly string[],
-  scores: Uint8Array,
-): string {
-  const parts = new Array<string>(names.length);
+export function encodeHostPriorityList(o: PrioritizeOutcome): string {
+  const { names, slots, scores } = o;
+  let out = '[';
   for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
+    if (i > 0) out += ',';
     const score = scores[i] ?? 0;
-    const view = snapshot.get(name);
-    parts[i] =
-      view !== undefined ? view.hostScoreJson(score) : `{"Host":${JSON.stringify(name)},"Score":${score}}`;
+    if ((slots[i] as number) >= 0) {
+      out += '{"Host":"';
+      out += names[i] as string;
+      out += SCORE_TAIL[score] as string;
+    } else {
+      out += `{"Host":${JSON.stringify(names[i])},"Score":${score}}`;
+    }
   }
-  return `[${parts.join(',')}]`;
+  return out + ']';
 }
