@@ -1,6 +1,7 @@
 import type { Benchmark } from '../benchmark.js';
+import { extenderBenchmark } from './extender.js';
 
 /**
  * Every benchmark `npm run bench` runs, in order. Add one import and one entry per benchmark.
  */
-export const BENCHMARKS: readonly Benchmark[] = [];
+export const BENCHMARKS: readonly Benchmark[] = [extenderBenchmark];

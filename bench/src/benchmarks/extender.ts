@@ -1,0 +1,214 @@
+/**
+ * Extender filter and prioritize at 500 and 5,000 candidate nodes, over real HTTP on loopback
+ * with keep-alive, against a floor measured in the same run on the same machine: a Fastify
+ * route that only parses the same body and returns the node names (DESIGN.md target: filter +
+ * prioritize within 1.5x of it at 5,000 nodes).
+ *
+ * Both servers run in a child process (extender-server.ts) over a synthetic 5,000-node cluster
+ * (extender-cluster.ts); this process is the client, one request at a time, like kube-scheduler
+ * calling one extender. Floor and extender runs are interleaved in rounds so that drift in the
+ * machine's load hits both alike. Reported: p50, p99 and requests/s of each, and their ratios;
+ * plus the filter latency when no decision is memoised (every request a new request shape).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Benchmark, BenchContext } from '../benchmark.js';
+import type { Figure } from '../results.js';
+import { benchmarkPod, nodeName } from './extender-cluster.js';
+
+const CLUSTER_NODES = 5000;
+const SIZES = [500, 5000] as const;
+const VERBS = ['filter', 'prioritize'] as const;
+
+interface Stats {
+  readonly p50: number;
+  readonly p99: number;
+  readonly rps: number;
+  readonly n: number;
+}
+
+function post(agent: Agent, url: string, body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('end', () => {
+          if (res.statusCode !== 200 || bytes === 0)
+            reject(new Error(`${url}: HTTP ${res.statusCode ?? '?'}`));
+          else resolve(Number(process.hrtime.bigint() - started) / 1e6);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function stats(samplesMs: number[], totalMs: number): Stats {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
+  return { p50: at(0.5), p99: at(0.99), rps: (s.length / totalMs) * 1000, n: s.length };
+}
+
+function bodyFor(size: number, pod: Record<string, unknown>): Buffer {
+  // A sample spread over the whole cluster, as percentageOfNodesToScore would send.
+  const step = CLUSTER_NODES / size;
+  const names = Array.from({ length: size }, (_, i) => nodeName(Math.floor(i * step)));
+  return Buffer.from(JSON.stringify({ Pod: pod, Nodes: null, NodeNames: names }));
+}
+
+async function startServers(
+  ctx: BenchContext,
+): Promise<{ child: ChildProcess; extenderUrl: string; floorUrl: string }> {
+  const script = fileURLToPath(new URL('./extender-server.js', import.meta.url));
+  const child = fork(script, [String(CLUSTER_NODES)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [msg] = (await Promise.race([
+    once(child, 'message'),
+    once(child, 'exit').then(() => {
+      throw new Error('benchmark server exited before it was ready');
+    }),
+  ])) as [{ extenderUrl: string; floorUrl: string; nodes: number }];
+  ctx.log(`servers ready: ${msg.nodes} nodes in the snapshot`);
+  return { child, extenderUrl: msg.extenderUrl, floorUrl: msg.floorUrl };
+}
+
+export const extenderBenchmark: Benchmark = {
+  name: 'extender',
+  description: 'extender filter/prioritize at 500 and 5,000 nodes vs a parse-only Fastify floor (real HTTP)',
+  async run(ctx) {
+    const { child, extenderUrl, floorUrl } = await startServers(ctx);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const figures: Figure[] = [];
+    const pod = benchmarkPod();
+    const rounds = ctx.quick ? 2 : 6;
+    const perRound = (size: number) => (ctx.quick ? 15 : size <= 500 ? 250 : 60);
+    const warmup = (size: number) => (ctx.quick ? 10 : size <= 500 ? 300 : 80);
+    const results = new Map<string, Stats>();
+    try {
+      for (const size of SIZES) {
+        const body = bodyFor(size, pod);
+        for (const verb of VERBS) {
+          const targets = { floor: `${floorUrl}/${verb}`, extender: `${extenderUrl}/${verb}` };
+          for (const url of Object.values(targets))
+            for (let i = 0; i < warmup(size); i++) await post(agent, url, body);
+          const samples = { floor: [] as number[], extender: [] as number[] };
+          const total = { floor: 0, extender: 0 };
+          for (let r = 0; r < rounds; r++) {
+            const order = r % 2 === 0 ? (['floor', 'extender'] as const) : (['extender', 'floor'] as const);
+            for (const target of order) {
+              const t0 = performance.now();
+              for (let i = 0; i < perRound(size); i++)
+                samples[target].push(await post(agent, targets[target], body));
+              total[target] += performance.now() - t0;
+            }
+          }
+          for (const target of ['floor', 'extender'] as const) {
+            const s = stats(samples[target], total[target]);
+            results.set(`${target}/${verb}/${size}`, s);
+            ctx.log(
+              `${verb} ${size} nodes ${target.padEnd(8)} p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  ${s.rps.toFixed(0)} req/s  (n=${s.n})`,
+            );
+          }
+        }
+      }
+      // Uncached: every request has a new shape (a distinct min-rate-gbps), so every node decides afresh.
+      const uncached: number[] = [];
+      const uncachedRuns = ctx.quick ? 5 : 40;
+      for (let i = 0; i < uncachedRuns; i++) {
+        const p = structuredClone(pod);
+        const meta = p['metadata'] as { annotations: Record<string, string> };
+        meta.annotations['rdmasched.io/min-rate-gbps'] = (1 + i / 1000).toFixed(3);
+        uncached.push(await post(agent, `${extenderUrl}/filter`, bodyFor(5000, p)));
+      }
+      const uncachedStats = stats(
+        uncached,
+        uncached.reduce((a, b) => a + b, 0),
+      );
+      ctx.log(`filter 5000 nodes, nothing memoised: p50 ${uncachedStats.p50.toFixed(3)} ms`);
+
+      for (const size of SIZES) {
+        const key = `${size}_nodes`;
+        for (const verb of VERBS) {
+          for (const target of ['extender', 'floor'] as const) {
+            const s = results.get(`${target}/${verb}/${size}`);
+            if (s === undefined) continue;
+            const base = target === 'extender' ? `extender.${verb}.${key}` : `extender.floor.${verb}.${key}`;
+            figures.push(
+              { name: `${base}.p50_ms`, value: round(s.p50), unit: 'ms', better: 'lower' },
+              { name: `${base}.p99_ms`, value: round(s.p99), unit: 'ms', better: 'lower' },
+              { name: `${base}.rps`, value: Math.round(s.rps), unit: 'req/s', better: 'higher' },
+            );
+          }
+          const e = results.get(`extender/${verb}/${size}`);
+          const f = results.get(`floor/${verb}/${size}`);
+          if (e !== undefined && f !== undefined) {
+            figures.push({
+              name: `extender.ratio_to_floor.${verb}.${key}`,
+              value: round(e.p50 / f.p50),
+              unit: 'ratio',
+              better: 'lower',
+            });
+          }
+        }
+        const ef = results.get(`extender/filter/${size}`);
+        const ep = results.get(`extender/prioritize/${size}`);
+        const ff = results.get(`floor/filter/${size}`);
+        const fp = results.get(`floor/prioritize/${size}`);
+        if (ef && ep && ff && fp) {
+          figures.push({
+            name: `extender.ratio_to_floor.${key}`,
+            value: round((ef.p50 + ep.p50) / (ff.p50 + fp.p50)),
+            unit: 'ratio',
+            better: 'lower',
+            ...(size === 5000 ? { target: 1.5 } : {}),
+          });
+          figures.push({
+            name: `extender.ratio_to_floor_p99.${key}`,
+            value: round((ef.p99 + ep.p99) / (ff.p99 + fp.p99)),
+            unit: 'ratio',
+            better: 'lower',
+          });
+          figures.push({
+            name: `extender.pods_per_s_bound.${key}`,
+            value: Math.round(1000 / (ef.p50 + ep.p50)),
+            unit: 'pods/s',
+            better: 'higher',
+          });
+        }
+      }
+      figures.push({
+        name: 'extender.filter.5000_nodes.uncached_p50_ms',
+        value: round(uncachedStats.p50),
+        unit: 'ms',
+        better: 'lower',
+      });
+    } finally {
+      agent.destroy();
+      child.disconnect();
+      await once(child, 'exit');
+    }
+    const notes = [
+      `Synthetic cluster of ${CLUSTER_NODES} nodes (40% 8-GPU/4-IB, 30% 4-GPU IB+RoCE, 10% idle IB PF, 20% CPU RoCE); pod asks 2 IB VFs + 2 GPUs; ~80% of nodes feasible.`,
+      'nodeCacheCapable: true (NodeNames); candidates spread evenly over the cluster; one request at a time over one keep-alive connection; servers in a child process.',
+      `Floor: a Fastify route that parses the same body and returns NodeNames. ${rounds} interleaved rounds per verb and size${ctx.quick ? ' (--quick)' : ''}.`,
+      'ratio_to_floor.N_nodes = (filter p50 + prioritize p50) / (floor filter p50 + floor prioritize p50); pods_per_s_bound = 1000 / (filter p50 + prioritize p50 in ms).',
+      'uncached: filter at 5,000 nodes when no decision is memoised (each request a new request shape).',
+    ];
+    return { figures, notes };
+  },
+};
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
