@@ -191,6 +191,9 @@ export class Provisioner {
     };
     switch (plan.kind) {
       case 'reject':
+        // A rejected request's own claim is useless: give the PF back (a claim blocks reservations).
+        if (req.podUid !== undefined && snap.holds.claims.get(req.pfPciAddress) === req.podUid)
+          await releaseOwned(req.podUid);
         return res('rejected', plan.code, plan.message);
       case 'fail':
         await releaseOwned(plan.releaseClaimOf);

@@ -97,7 +97,9 @@ export class Resizer {
     const now = snap.discovery.pfs.find((p) => p.pciAddress === pf);
     if (now?.sriov === null || now === undefined)
       return { ok: false, code: 'UNKNOWN_PF', message: `${pf} is gone` };
+    let enabledNow = false;
     if (now.sriov.numVfs !== targetVfs) {
+      enabledNow = targetVfs > 0;
       if (now.sriov.numVfs > 0) {
         const off = await ctx.host.setNumVfs(pf, 0);
         this.#count(off.ok);
@@ -113,15 +115,26 @@ export class Resizer {
       await this.#step('enabled');
     }
     if (targetVfs === 0) return { ok: true };
-    const appeared = await this.#waitFor(
-      pf,
-      (vfs) => vfs.length >= targetVfs && vfs.every((v) => v.driver !== null && v.rdmaDevice !== null),
-    );
-    if (!appeared)
+    if (enabledNow) {
+      // Freshly enabled VFs appear at once and bind when their driver probes them (unless
+      // autoprobe is off). VFs that exist but stay unbound are bound by configureAll below.
+      const autoprobe =
+        (await ctx.reader.read(`bus/pci/devices/${pf}/sriov_drivers_autoprobe`))?.trim() !== '0';
+      await this.#waitFor(
+        pf,
+        (vfs) =>
+          vfs.length >= targetVfs &&
+          (!autoprobe || vfs.every((v) => v.driver !== null && v.rdmaDevice !== null)),
+      );
+    }
+    const present =
+      (await discover(ctx.reader, { onlyPfs: new Set([pf]) })).pfs.find((p) => p.pciAddress === pf)?.vfs
+        .length ?? 0;
+    if (present < targetVfs)
       return {
         ok: false,
         code: 'VFS_DID_NOT_APPEAR',
-        message: `${targetVfs} VFs of ${pf} did not appear and bind in time`,
+        message: `only ${present} of ${targetVfs} VFs of ${pf} appeared in time`,
       };
     return this.configureAll(pf);
   }

@@ -28,6 +28,7 @@ import type { AgentLedger } from '../../src/ports/ledger.js';
 import type { ProvisionQueue } from '../../src/ports/provision-queue.js';
 import type { ReportStore } from '../../src/ports/report-store.js';
 import { NodeAgent, type NodeAgentOptions } from '../../src/services/node-agent.js';
+import { dyingHost, mortal, type Life } from './crash.js';
 
 export const NODE = 'node-a';
 export const silentLogger = pino({ level: 'silent' });
@@ -57,8 +58,13 @@ export interface Harness {
   readonly reports: InMemoryReportStore;
   readonly queue: InMemoryProvisionQueue;
   readonly agent: NodeAgent;
-  /** A new agent process on the same host and stores (the old one is dropped, as if killed). */
-  restart(opts?: { host?: HostControl }): NodeAgent;
+  /** The current agent process; `dead` once it was killed. */
+  readonly life: Life;
+  /**
+   * Kills the current agent (its ports stop working) and starts a new process on the same host and
+   * stores. `dieAt` makes the new process die at its n-th host change.
+   */
+  restart(opts?: { dieAt?: { n: number; when: 'before' | 'after' } }): NodeAgent;
   cleanup(): void;
 }
 
@@ -75,6 +81,7 @@ export class HarnessBuilder {
     queue?: ProvisionQueue;
   } = {};
   #node = NODE;
+  #wrapLedger: ((l: InMemoryLedger) => AgentLedger) | undefined;
 
   preset(name: string, opts: PresetOptions = {}): this {
     this.#spec = presetSpec(name, opts);
@@ -94,6 +101,11 @@ export class HarnessBuilder {
   }
   maxVfsPerPf(n: number): this {
     this.#maxVfsPerPf = n;
+    return this;
+  }
+  /** The agent sees the ledger through `wrap` (e.g. to race the extender against it); `h.ledger` stays the plain one. */
+  wrapLedger(wrap: (l: InMemoryLedger) => AgentLedger): this {
+    this.#wrapLedger = wrap;
     return this;
   }
   node(name: string): this {
@@ -122,18 +134,18 @@ export class HarnessBuilder {
     const states = new InMemoryAgentStateStore();
     const reports = new InMemoryReportStore();
     const queue = new InMemoryProvisionQueue();
-    const make = (host: HostControl): NodeAgent =>
+    const make = (host: HostControl, life: Life): NodeAgent =>
       new NodeAgent({
         nodeName: this.#node,
         agentVersion: 'test',
         reader: sim.reader(),
         host,
-        usage,
-        ledger: this.#ports.ledger ?? ledger,
-        pool: this.#ports.pool ?? pool,
-        stateStore: this.#ports.states ?? states,
-        reportStore: this.#ports.reports ?? reports,
-        queue: this.#ports.queue ?? queue,
+        usage: mortal(usage, life),
+        ledger: mortal(this.#ports.ledger ?? this.#wrapLedger?.(ledger) ?? ledger, life),
+        pool: mortal(this.#ports.pool ?? pool, life),
+        stateStore: mortal(this.#ports.states ?? states, life),
+        reportStore: mortal(this.#ports.reports ?? reports, life),
+        queue: mortal(this.#ports.queue ?? queue, life),
         registry: new Registry(),
         logger: silentLogger,
         heartbeatIntervalMs: 1_000,
@@ -146,6 +158,7 @@ export class HarnessBuilder {
         vfWaitTimeoutMs: 5_000,
         vfPollIntervalMs: 5,
       } satisfies NodeAgentOptions);
+    const first: Life = { dead: false };
     const h: Harness = {
       sim,
       usage,
@@ -154,11 +167,18 @@ export class HarnessBuilder {
       states,
       reports,
       queue,
-      agent: make(sim),
+      life: first,
+      agent: make(mortal(sim as HostControl, first), first),
       restart: (opts = {}) => {
+        h.life.dead = true;
         // Locks are the agent's in-process state: a killed agent's locks die with it.
         usage.clearLocks();
-        (h as { agent: NodeAgent }).agent = make(opts.host ?? sim);
+        const life: Life = { dead: false };
+        const host =
+          opts.dieAt === undefined
+            ? mortal(sim as HostControl, life)
+            : dyingHost(sim, life, opts.dieAt.n, opts.dieAt.when).host;
+        Object.assign(h, { life, agent: make(host, life) });
         queue.redeliver();
         return h.agent;
       },
