@@ -4,3 +4,4 @@ export * from './redis-server.js';
 export * from './prometheus.js';
 export * from './scheduler-driver/index.js';
 export * from './fake-kube/index.js';
+export * from './fake-kubelet/index.js';
