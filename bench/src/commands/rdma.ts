@@ -7,6 +7,7 @@ import type { Command } from '../command.js';
 import { EXIT } from '../rdma-local/exit-codes.js';
 import { processIo, type CommandIo } from '../rdma-local/io.js';
 import { createLocalCommand } from '../rdma-local/command.js';
+import { createRunCommand } from '../rdma-run/command.js';
 
 export function createRdmaCommand(subcommands: readonly Command[], io: CommandIo = processIo): Command {
   const usage = () => {
@@ -39,6 +40,6 @@ export function createRdmaCommand(subcommands: readonly Command[], io: CommandIo
 }
 
 /** Every `rdma` subcommand. Add one entry per subcommand. */
-export const RDMA_SUBCOMMANDS: readonly Command[] = [createLocalCommand()];
+export const RDMA_SUBCOMMANDS: readonly Command[] = [createLocalCommand(), createRunCommand()];
 
 export const rdmaCommand: Command = createRdmaCommand(RDMA_SUBCOMMANDS);
