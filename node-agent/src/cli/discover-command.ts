@@ -113,8 +113,8 @@ export function renderDiscovery(d: Discovery, root: string): string {
   return out.join('\n');
 }
 
-export async function discoverCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+function parseDiscoverArgs(argv: readonly string[]) {
+  return parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
@@ -125,6 +125,17 @@ export async function discoverCommand(argv: readonly string[]): Promise<number> 
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+}
+
+export async function discoverCommand(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseDiscoverArgs(argv);
+  } catch (err: unknown) {
+    console.error(`${(err as Error).message}\n\n${DISCOVER_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(DISCOVER_USAGE);
     return 0;

@@ -20,6 +20,22 @@ sizes (apply to every SR-IOV NIC of a preset):
   --configured-vfs N  of those, VFs already given a GUID/MAC
   --hostname NAME     host name in RDMA node_desc (default: DIR's name)`;
 
+function parseSimArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      preset: { type: 'string' },
+      spec: { type: 'string' },
+      'total-vfs': { type: 'string' },
+      'num-vfs': { type: 'string' },
+      'configured-vfs': { type: 'string' },
+      hostname: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+}
+
 function sizes(v: {
   'total-vfs'?: string | undefined;
   'num-vfs'?: string | undefined;
@@ -43,19 +59,14 @@ function sizes(v: {
 
 export function simCommand(argv: readonly string[]): number {
   const [sub, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      preset: { type: 'string' },
-      spec: { type: 'string' },
-      'total-vfs': { type: 'string' },
-      'num-vfs': { type: 'string' },
-      'configured-vfs': { type: 'string' },
-      hostname: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseSimArgs(rest);
+  } catch (err: unknown) {
+    console.error(`${(err as Error).message}\n\n${SIM_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (sub === undefined || sub === 'help' || values.help) {
     console.log(SIM_USAGE);
     return sub === undefined ? 2 : 0;

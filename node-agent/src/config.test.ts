@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_FIELDS, describeConfig, parseConfig } from './config.js';
+import { ConfigError } from './errors.js';
+
+describe('parseConfig', () => {
+  it('has sensible defaults given only the node name, and is frozen', () => {
+    const c = parseConfig({ NODE_NAME: 'gpu-node-01' });
+    expect(c).toMatchObject({
+      nodeName: 'gpu-node-01',
+      host: { mode: 'linux', sysfsRoot: '/sys' },
+      redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'rdmasched' },
+      http: { host: '0.0.0.0', port: 9110 },
+      heartbeatIntervalMs: 5000,
+      maxVfsPerPf: 0,
+      warmPool: { minReady: { ib: 0, roce: 0 }, maxReady: { ib: undefined, roce: undefined } },
+      guidPool: { start: '02:00:00:00:00:00:00:00', size: 2n ** 40n },
+      vfDriver: 'mlx5_core',
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.redis)).toBe(true);
+  });
+
+  it('flags win over the environment', () => {
+    const c = parseConfig(
+      { NODE_NAME: 'a', SYSFS_ROOT: '/host/sys', HTTP_PORT: '1' },
+      { 'node-name': 'b', 'http-port': '2' },
+    );
+    expect([c.nodeName, c.http.port, c.host]).toEqual(['b', 2, { mode: 'linux', sysfsRoot: '/host/sys' }]);
+  });
+
+  it('one error lists every bad field', () => {
+    let err: unknown;
+    try {
+      parseConfig({
+        HTTP_PORT: 'eighty',
+        HOST_MODE: 'vm',
+        WARM_POOL_IB_MIN: '8',
+        WARM_POOL_IB_MAX: '4',
+        GUID_POOL_SIZE: String(2n ** 41n),
+        HTTP_TLS_CERT_FILE: '/x.pem',
+        REDIS_URL: 'http://redis',
+        REDIS_CLUSTER_NODES: 'a:1,b',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const field of [
+      'NODE_NAME: required',
+      'HTTP_PORT',
+      'HOST_MODE',
+      'WARM_POOL_IB_MAX: 4 is below WARM_POOL_IB_MIN 8',
+      'GUID_POOL_START / GUID_POOL_SIZE',
+      'HTTP_TLS_CERT_FILE / HTTP_TLS_KEY_FILE',
+      'REDIS_URL',
+      'REDIS_CLUSTER_NODES: "b"',
+      'LOG_LEVEL',
+    ])
+      expect(problems).toContain(field);
+  });
+
+  it('reads the Redis password from a file and never shows it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdmasched-cfg-'));
+    writeFileSync(join(dir, 'pw'), 's3cret-file\n');
+    const c = parseConfig({
+      NODE_NAME: 'a',
+      REDIS_PASSWORD_FILE: join(dir, 'pw'),
+      REDIS_URL: 'rediss://user:s3cret-url@redis:6380',
+    });
+    expect(c.redis.password).toBe('s3cret-file');
+    const shown = JSON.stringify(describeConfig(c));
+    expect(shown).not.toContain('s3cret');
+    expect(shown).toContain('(password set)');
+    expect(shown).toContain('(TLS)');
+  });
+
+  it('simulated mode needs SIM_DIR', () => {
+    expect(() => parseConfig({ NODE_NAME: 'a', HOST_MODE: 'simulated' })).toThrow(/SIM_DIR: required/);
+    expect(parseConfig({ NODE_NAME: 'a', HOST_MODE: 'simulated', SIM_DIR: '/tmp/h' }).host).toEqual({
+      mode: 'simulated',
+      simDir: '/tmp/h',
+    });
+  });
+
+  it('every documented field has a default column and a flag or says env only', () => {
+    for (const [env, flag] of CONFIG_FIELDS) {
+      expect(env).toMatch(/^[A-Z_]+$/);
+      expect(flag === '(env only)' || flag.startsWith('--')).toBe(true);
+    }
+  });
+});
