@@ -1,7 +1,8 @@
 import type { Benchmark } from '../benchmark.js';
+import { discoveryBenchmark } from './discovery.js';
 import { extenderBenchmark } from './extender.js';
 
 /**
  * Every benchmark `npm run bench` runs, in order. Add one import and one entry per benchmark.
  */
-export const BENCHMARKS: readonly Benchmark[] = [extenderBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [extenderBenchmark, discoveryBenchmark];
