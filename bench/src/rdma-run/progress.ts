@@ -93,6 +93,8 @@ export class BarProgress implements Progress {
   }
 
   stop(): void {
+    // Messages are printed with the next redraw: draw once more so none is lost.
+    this.multi.update();
     this.multi.stop();
   }
 }
