@@ -315,8 +315,9 @@ export class FakeCluster {
       FAKE_NET: join(this.dir, 'net'),
       FAKE_POD_IP: podIP,
       ...Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? ''])),
-      // What the rdmasched device plugin injects for one VF.
+      // What the rdmasched device plugin injects for one VF (node-agent/src/device-plugin/server.ts).
       RDMASCHED_RDMA_DEVICES: node.rdmaDevice,
+      RDMASCHED_RDMA_DEVICES_IB_VF: node.rdmaDevice,
       PCIDEVICE_RDMASCHED_IO_IB_VF: node.vfPciAddress,
     };
     const [exe, ...args] = this.o.pinCpu0 === true ? ['taskset', '-c', '0', ...command] : command;
