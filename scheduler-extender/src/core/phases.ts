@@ -78,18 +78,45 @@ const STALE = internedReason('STALE_REPORT');
  * decision is computed only when the node or its reservations changed since it was memoised.
  */
 export class SnapshotPhases implements FilterPhase, PrioritizePhase {
+  /** The last filter's names and slots: prioritize usually gets a subsequence of them. */
+  private lastFilter: { names: readonly string[]; slots: Int32Array; slotVersion: number } | undefined;
+
   constructor(private readonly snapshot: Snapshot) {}
 
   private lookup(nodeNames: readonly string[]): Int32Array {
     const n = nodeNames.length;
     const slots = new Int32Array(n);
-    for (let i = 0; i < n; i++) slots[i] = this.snapshot.slotOf(nodeNames[i] as string) ?? -1;
+    for (let i = 0; i < n; i++) slots[i] = this.snapshot.slotOf(nodeNames[i] as string);
+    return slots;
+  }
+
+  /**
+   * Slots for prioritize. kube-scheduler calls prioritize right after filter with the nodes that
+   * passed, in filter's order: a subsequence of the last filter's input. Walking both lists and
+   * comparing names (each name must match exactly) is much cheaper than hashing every name
+   * again. Any mismatch, or a slot change in between, falls back to the full lookup.
+   */
+  private prioritizeSlots(nodeNames: readonly string[]): Int32Array {
+    const last = this.lastFilter;
+    if (last === undefined || last.slotVersion !== this.snapshot.slotVersion) return this.lookup(nodeNames);
+    const n = nodeNames.length;
+    const slots = new Int32Array(n);
+    const prev = last.names;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const name = nodeNames[i] as string;
+      while (j < prev.length && prev[j] !== name) j++;
+      if (j === prev.length) return this.lookup(nodeNames);
+      slots[i] = last.slots[j] as number;
+      j++;
+    }
     return slots;
   }
 
   filter(demand: PodDemand, nodeNames: readonly string[], nowMs: number): FilterOutcome {
     const n = nodeNames.length;
     const slots = this.lookup(nodeNames);
+    this.lastFilter = { names: nodeNames, slots, slotVersion: this.snapshot.slotVersion };
     const feasibleIndexes: number[] = [];
     const rejectedIndexes: number[] = [];
     const rejectedReasons: Reason[] = [];
@@ -149,7 +176,7 @@ export class SnapshotPhases implements FilterPhase, PrioritizePhase {
 
   prioritize(demand: PodDemand, nodeNames: readonly string[], nowMs: number): PrioritizeOutcome {
     const n = nodeNames.length;
-    const slots = this.lookup(nodeNames);
+    const slots = this.prioritizeSlots(nodeNames);
     const scores = new Uint8Array(n);
     const outcome = { names: nodeNames, slots, scores };
     if (demand.kind === 'invalid' || demand.request.totalVfs === 0) return outcome;

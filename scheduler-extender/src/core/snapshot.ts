@@ -22,6 +22,7 @@ import { decideNode, type NodeDecision } from './decision.js';
 import { HotTable, REJECTED } from './hot-table.js';
 import { isObject } from './json-fields.js';
 import { MEMO_SLOTS, NodeView } from './node-view.js';
+import { NameIndex } from './name-index.js';
 import type { PodRequest } from './pod-request.js';
 import type { PackingPolicy } from './score.js';
 import { ShapeTable, type RequestShape } from './shape.js';
@@ -75,14 +76,17 @@ export class Snapshot {
   readonly table = new HotTable();
   private readonly reservations: ReservationView;
   private readonly nodes = new Map<string, NodeView>();
-  /** Node name -> slot; the filter path's one lookup per candidate. */
+  /** Node name -> slot (bookkeeping). */
   private readonly slots = new Map<string, number>();
+  /** The same, laid out for the filter path's one lookup per candidate (name-index.ts). */
+  private readonly index = new NameIndex();
   private readonly viewAt: (NodeView | undefined)[] = [];
   private readonly freeSlots: number[] = [];
   private readonly listeners = new Set<SnapshotListener>();
   private readonly shapes = new ShapeTable();
   private readonly unsubscribe: () => void;
   private sequence = 0;
+  private slotSequence = 0;
   private isLoaded = false;
 
   constructor(opts: SnapshotOptions) {
@@ -117,13 +121,23 @@ export class Snapshot {
     return this.sequence;
   }
 
+  /** Incremented whenever a name gets or loses a slot; slots looked up earlier stay valid until then. */
+  get slotVersion(): number {
+    return this.slotSequence;
+  }
+
   get(name: string): NodeView | undefined {
     return this.nodes.get(name);
   }
 
-  /** The node's slot in `table`, or undefined when the snapshot does not hold it. */
-  slotOf(name: string): number | undefined {
-    return this.slots.get(name);
+  /** The node's slot in `table`, or -1 when the snapshot does not hold it. */
+  slotOf(name: string): number {
+    return this.index.get(name);
+  }
+
+  /** The node name of a slot, as ASCII bytes (see name-index.ts), for building responses. */
+  get names(): Pick<NameIndex, 'nameLength' | 'copyName'> {
+    return this.index;
   }
 
   viewAtSlot(slot: number): NodeView | undefined {
@@ -160,6 +174,8 @@ export class Snapshot {
     if (slot === undefined) {
       slot = this.freeSlots.pop() ?? this.viewAt.length;
       this.slots.set(view.name, slot);
+      this.index.set(view.name, slot);
+      this.slotSequence++;
       this.table.ensureCapacity(slot + 1);
     }
     view.slot = slot;
@@ -170,11 +186,13 @@ export class Snapshot {
     this.nodes.set(view.name, view);
   }
 
-  private uninstall(name: string): boolean {
+  private uninstall(name: string, rebuildIndex = true): boolean {
     const view = this.nodes.get(name);
     if (view === undefined) return false;
     this.nodes.delete(name);
     this.slots.delete(name);
+    this.slotSequence++;
+    if (rebuildIndex) this.index.rebuild(this.slots);
     this.viewAt[view.slot] = undefined;
     this.bumpEpoch(view.slot);
     this.freeSlots.push(view.slot);
@@ -272,7 +290,9 @@ export class Snapshot {
       outcomes.push(outcome);
       if (view !== undefined) next.set(view.name, view);
     }
-    for (const name of [...this.nodes.keys()]) if (!next.has(name)) this.uninstall(name);
+    const gone = [...this.nodes.keys()].filter((name) => !next.has(name));
+    for (const name of gone) this.uninstall(name, false);
+    if (gone.length > 0) this.index.rebuild(this.slots);
     for (const view of next.values()) if (this.nodes.get(view.name) !== view) this.install(view);
     this.sequence++;
     for (const o of outcomes) this.emit(o);

@@ -224,7 +224,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   }
 
-  const sendJson = (reply: FastifyReply, json: string) => reply.type(JSON_TYPE).send(json);
+  const sendJson = (reply: FastifyReply, json: Buffer) => reply.type(JSON_TYPE).send(json);
 
   app.post(`${prefix}/filter`, (req, reply) => {
     const ctx = podContext(req.body, 'filter');
@@ -241,7 +241,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         },
         'filter',
       );
-      return encodeFilterResult(ctx.args, outcome);
+      return encodeFilterResult(ctx.args, outcome, snapshot.names);
     });
     return sendJson(reply, json);
   });
@@ -252,7 +252,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const json = traced(span, () => {
       const outcome = prioritizePhase.prioritize(ctx.demand, ctx.args.nodeNames, clock.nowMs());
       podLogger(ctx)?.debug({ candidates: ctx.args.nodeNames.length }, 'prioritize');
-      return encodeHostPriorityList(outcome);
+      return encodeHostPriorityList(outcome, snapshot.names);
     });
     return sendJson(reply, json);
   });

@@ -13,6 +13,7 @@
 import { invalidField } from '../errors.js';
 import { field, isObject, type JsonObject } from '../core/json-fields.js';
 import { describe } from '../core/quantity.js';
+import type { NameIndex } from '../core/name-index.js';
 import { feasibleNames, type FilterOutcome, type PrioritizeOutcome } from '../core/phases.js';
 import type { Reason } from '../core/reasons.js';
 
@@ -65,98 +66,228 @@ export function decodeExtenderArgs(body: unknown): ExtenderArgs {
   return { pod, nodeNames: nodeList.names, namesSent: false, nodeList };
 }
 
-/**
- * The JSON of input name `i`. Names the snapshot knows passed the report's DNS-1123 pattern
- * (`[a-z0-9.-]`), so quoting them needs no escaping; other names are escaped.
- */
-function nameJson(names: readonly string[], slots: Int32Array, i: number): string {
-  const name = names[i] as string;
-  return (slots[i] as number) >= 0 ? `"${name}"` : JSON.stringify(name);
-}
+/** Node names of the snapshot's slots, as bytes (core/name-index.ts). */
+export type SlotNames = Pick<NameIndex, 'nameLength' | 'copyName'>;
 
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACKET = ascii('[');
+const CLOSE_BRACKET = ascii(']');
+const HOST_HEAD = ascii('{"Host":"');
 /** `","Score":N}` for N in 0..10. */
-const SCORE_TAIL = Array.from({ length: 11 }, (_, s) => `","Score":${s}}`);
+const SCORE_TAIL = Array.from({ length: 11 }, (_, s) => ascii(`","Score":${s}}`));
+const reasonBytes = new WeakMap<Reason, Buffer>();
 
-// The encoders below append with `+=`: V8 builds a rope that is flattened once, when the
-// response is written. Measured about 4x cheaper than collecting parts and `join`ing them for
-// 5,000 entries, and it allocates no array.
-
-/** `{"name":"reason",...}` of the rejections with the given resolvability. */
-function rejectedJson(o: FilterOutcome, unresolvable: boolean): string {
-  const { rejectedIndexes, rejectedReasons, names, slots } = o;
-  let out = '{';
-  let first = true;
-  for (let k = 0; k < rejectedIndexes.length; k++) {
-    const r = rejectedReasons[k] as Reason;
-    if (r.unresolvable !== unresolvable) continue;
-    if (!first) out += ',';
-    first = false;
-    out += nameJson(names, slots, rejectedIndexes[k] as number);
-    out += ':';
-    out += r.json;
+function reasonJson(r: Reason): Buffer {
+  let b = reasonBytes.get(r);
+  if (b === undefined) {
+    b = Buffer.from(r.json, 'utf8');
+    reasonBytes.set(r, b);
   }
-  return out + '}';
+  return b;
 }
 
 /**
- * ExtenderFilterResult JSON, keys in Go field order. Built from pre-escaped fragments (node
- * names and reason texts are JSON-escaped once, when the node or reason is created), which is
- * what keeps a 5,000-node answer close to the cost of echoing the names.
+ * Writes JSON into one Buffer sized up front. Responses are built from bytes the extender
+ * already holds: node names from the name index (DNS-1123, no escaping needed), reason texts
+ * escaped once. At 5,000 candidates this avoids a string per node, the rope flattening and the
+ * UTF-8 encoding a string response would cost when it is written.
  */
-export function encodeFilterResult(args: ExtenderArgs, outcome: FilterOutcome, error = ''): string {
-  let nodes = 'null';
-  if (args.nodeList !== undefined) {
-    const { list, items, names } = args.nodeList;
-    let kept: unknown[];
-    if (args.namesSent) {
-      const feasible = new Set(feasibleNames(outcome));
-      kept = items.filter((_, i) => feasible.has(names[i] ?? ''));
+class JsonBytes {
+  readonly buf: Buffer;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  bytes(b: Uint8Array): void {
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) buf[p++] = b[i] as number;
+    this.pos = p;
+  }
+
+  byte(c: number): void {
+    this.buf[this.pos++] = c;
+  }
+
+  utf8(s: string): void {
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A node name as a JSON string: from the index when known, escaped otherwise. */
+  name(names: SlotNames, slot: number, unknownJson: string | undefined): void {
+    if (slot >= 0) {
+      this.byte(QUOTE);
+      this.pos = names.copyName(slot, this.buf, this.pos);
+      this.byte(QUOTE);
     } else {
-      kept = outcome.feasibleIndexes.map((i) => items[i]);
+      this.utf8(unknownJson ?? '""');
     }
-    const copy: JsonObject = {};
-    let sawItems = false;
-    for (const key of Object.keys(list)) {
-      if (key.toLowerCase() === 'items') {
-        copy[key] = kept;
-        sawItems = true;
-      } else {
-        copy[key] = list[key];
-      }
-    }
-    if (!sawItems) copy['items'] = kept;
-    nodes = JSON.stringify(copy);
   }
-  let nodeNames = 'null';
-  if (args.namesSent) {
-    const { feasibleIndexes, names, slots } = outcome;
-    nodeNames = '[';
-    for (let k = 0; k < feasibleIndexes.length; k++) {
-      if (k > 0) nodeNames += ',';
-      nodeNames += nameJson(names, slots, feasibleIndexes[k] as number);
-    }
-    nodeNames += ']';
+
+  done(): Buffer {
+    if (this.pos !== this.buf.length)
+      throw new Error(`JSON size mismatch: wrote ${this.pos} of ${this.buf.length} bytes`);
+    return this.buf;
   }
-  return (
-    `{"Nodes":${nodes},"NodeNames":${nodeNames},"FailedNodes":${rejectedJson(outcome, false)},` +
-    `"FailedAndUnresolvableNodes":${rejectedJson(outcome, true)},"Error":${JSON.stringify(error)}}`
-  );
 }
 
-/** HostPriorityList JSON, one entry per input name, in input order. */
-export function encodeHostPriorityList(o: PrioritizeOutcome): string {
-  const { names, slots, scores } = o;
-  let out = '[';
-  for (let i = 0; i < names.length; i++) {
-    if (i > 0) out += ',';
-    const score = scores[i] ?? 0;
-    if ((slots[i] as number) >= 0) {
-      out += '{"Host":"';
-      out += names[i] as string;
-      out += SCORE_TAIL[score] as string;
+/** JSON of the input names the snapshot does not know (escaped), by position. */
+function unknownNames(names: readonly string[], slots: Int32Array): Map<number, string> {
+  const out = new Map<number, string>();
+  for (let i = 0; i < slots.length; i++) if ((slots[i] as number) < 0) out.set(i, JSON.stringify(names[i]));
+  return out;
+}
+
+function nameSize(names: SlotNames, slots: Int32Array, unknown: Map<number, string>, i: number): number {
+  const slot = slots[i] as number;
+  return slot >= 0 ? names.nameLength(slot) + 2 : Buffer.byteLength(unknown.get(i) ?? '""');
+}
+
+/** Size of `{"name":"reason",...}` for the rejections of the given resolvability. */
+function rejectedSize(
+  o: FilterOutcome,
+  names: SlotNames,
+  unknown: Map<number, string>,
+  unresolvable: boolean,
+): number {
+  let size = 2;
+  let count = 0;
+  for (let k = 0; k < o.rejectedIndexes.length; k++) {
+    const r = o.rejectedReasons[k] as Reason;
+    if (r.unresolvable !== unresolvable) continue;
+    size += nameSize(names, o.slots, unknown, o.rejectedIndexes[k] as number) + 1 + reasonJson(r).length;
+    count++;
+  }
+  return size + Math.max(0, count - 1);
+}
+
+function writeRejected(
+  w: JsonBytes,
+  o: FilterOutcome,
+  names: SlotNames,
+  unknown: Map<number, string>,
+  unresolvable: boolean,
+): void {
+  w.byte(0x7b);
+  let first = true;
+  for (let k = 0; k < o.rejectedIndexes.length; k++) {
+    const r = o.rejectedReasons[k] as Reason;
+    if (r.unresolvable !== unresolvable) continue;
+    if (!first) w.byte(COMMA);
+    first = false;
+    const i = o.rejectedIndexes[k] as number;
+    w.name(names, o.slots[i] as number, unknown.get(i));
+    w.byte(COLON);
+    w.bytes(reasonJson(r));
+  }
+  w.byte(0x7d);
+}
+
+function nodeListJson(args: ExtenderArgs, outcome: FilterOutcome): string {
+  if (args.nodeList === undefined) return 'null';
+  const { list, items, names } = args.nodeList;
+  let kept: unknown[];
+  if (args.namesSent) {
+    const feasible = new Set(feasibleNames(outcome));
+    kept = items.filter((_, i) => feasible.has(names[i] ?? ''));
+  } else {
+    kept = outcome.feasibleIndexes.map((i) => items[i]);
+  }
+  const copy: JsonObject = {};
+  let sawItems = false;
+  for (const key of Object.keys(list)) {
+    if (key.toLowerCase() === 'items') {
+      copy[key] = kept;
+      sawItems = true;
     } else {
-      out += `{"Host":${JSON.stringify(names[i])},"Score":${score}}`;
+      copy[key] = list[key];
     }
   }
-  return out + ']';
+  if (!sawItems) copy['items'] = kept;
+  return JSON.stringify(copy);
+}
+
+/** ExtenderFilterResult JSON (UTF-8), keys in Go field order. */
+export function encodeFilterResult(
+  args: ExtenderArgs,
+  outcome: FilterOutcome,
+  names: SlotNames,
+  error = '',
+): Buffer {
+  const unknown = unknownNames(outcome.names, outcome.slots);
+  const nodes = nodeListJson(args, outcome);
+  const head = `{"Nodes":${nodes},"NodeNames":`;
+  const middle = ',"FailedNodes":';
+  const between = ',"FailedAndUnresolvableNodes":';
+  const tail = `,"Error":${JSON.stringify(error)}}`;
+  const feasible = outcome.feasibleIndexes;
+  let namesSize = 4; // null
+  if (args.namesSent) {
+    namesSize = 2 + Math.max(0, feasible.length - 1);
+    for (let k = 0; k < feasible.length; k++)
+      namesSize += nameSize(names, outcome.slots, unknown, feasible[k] as number);
+  }
+  const size =
+    Buffer.byteLength(head) +
+    namesSize +
+    middle.length +
+    rejectedSize(outcome, names, unknown, false) +
+    between.length +
+    rejectedSize(outcome, names, unknown, true) +
+    Buffer.byteLength(tail);
+  const w = new JsonBytes(size);
+  w.utf8(head);
+  if (args.namesSent) {
+    w.bytes(OPEN_BRACKET);
+    for (let k = 0; k < feasible.length; k++) {
+      if (k > 0) w.byte(COMMA);
+      const i = feasible[k] as number;
+      w.name(names, outcome.slots[i] as number, unknown.get(i));
+    }
+    w.bytes(CLOSE_BRACKET);
+  } else {
+    w.utf8('null');
+  }
+  w.utf8(middle);
+  writeRejected(w, outcome, names, unknown, false);
+  w.utf8(between);
+  writeRejected(w, outcome, names, unknown, true);
+  w.utf8(tail);
+  return w.done();
+}
+
+/** HostPriorityList JSON (UTF-8), one entry per input name, in input order. */
+export function encodeHostPriorityList(o: PrioritizeOutcome, names: SlotNames): Buffer {
+  const unknown = unknownNames(o.names, o.slots);
+  const n = o.names.length;
+  let size = 2 + Math.max(0, n - 1);
+  for (let i = 0; i < n; i++) {
+    const slot = o.slots[i] as number;
+    const score = o.scores[i] ?? 0;
+    size +=
+      slot >= 0
+        ? HOST_HEAD.length + names.nameLength(slot) + (SCORE_TAIL[score] as Buffer).length
+        : Buffer.byteLength(`{"Host":${unknown.get(i) ?? '""'},"Score":${score}}`);
+  }
+  const w = new JsonBytes(size);
+  w.bytes(OPEN_BRACKET);
+  for (let i = 0; i < n; i++) {
+    if (i > 0) w.byte(COMMA);
+    const slot = o.slots[i] as number;
+    const score = o.scores[i] ?? 0;
+    if (slot >= 0) {
+      w.bytes(HOST_HEAD);
+      w.pos = names.copyName(slot, w.buf, w.pos);
+      w.bytes(SCORE_TAIL[score] as Buffer);
+    } else {
+      w.utf8(`{"Host":${unknown.get(i) ?? '""'},"Score":${score}}`);
+    }
+  }
+  w.bytes(CLOSE_BRACKET);
+  return w.done();
 }
