@@ -15,10 +15,11 @@
  *    most likely the reservation of the pod being admitted, so it goes first; then PFs with more
  *    (smallest first), then PFs with fewer (largest first). At most `outstanding` VFs are taken
  *    from a PF in this step.
- * 3. Then VFs that no reservation counts on: on a PF already chosen; else on one PF that can hold
- *    everything still needed (a busy PF, with VFs in use, before an idle one, so idle PFs stay
- *    resizable; then the smallest that fits); else on the NUMA node of what was chosen; else on a
- *    NUMA node that can hold everything still needed; the largest PFs first (fewest PFs).
+ * 3. Then VFs that no reservation counts on: on a PF already chosen; else on the NUMA node of
+ *    what was chosen (a container split across sockets loses more than one split across PFs);
+ *    else on one PF that can hold everything still needed (a busy PF, with VFs in use, before an
+ *    idle one, so idle PFs stay resizable; then the smallest that fits); else on a NUMA node that
+ *    can hold everything still needed; the largest PFs first (fewest PFs).
  * 4. Then, only if still short, VFs other pods' reservations count on, in the same order.
  * 5. Then IDs the plugin does not know (stale lists), by address.
  * Ties are broken by PCI address.
@@ -185,8 +186,8 @@ function comparePacking(
   const numaHolds = (p: PfPool) => p.numaNode >= 0 && (ctx.numaCapacity.get(p.numaNode) ?? 0) >= ctx.need;
   return (
     first(ctx.anchorPfs.has(a.pf), ctx.anchorPfs.has(b.pf)) ||
-    first(holdsAll(ca), holdsAll(cb)) ||
     first(ctx.anchorNumas.has(a.numaNode), ctx.anchorNumas.has(b.numaNode)) ||
+    first(holdsAll(ca), holdsAll(cb)) ||
     first(numaHolds(a), numaHolds(b)) ||
     (holdsAll(ca) && holdsAll(cb) ? first(a.busy, b.busy) || ca - cb : cb - ca || first(a.busy, b.busy)) ||
     cmp(a.pf, b.pf)

@@ -161,7 +161,7 @@ export class DevicePluginVfUsage implements VfUsage {
     let changed = false;
     for (const [vf, a] of this.#inUse) {
       if (view.held.has(vf)) continue;
-      if (a.allocatedAtMs + view.graceMs > view.askedAtMs) continue;
+      if (a.allocatedAtMs + view.graceMs >= view.askedAtMs) continue;
       this.#inUse.delete(vf);
       released.push(a);
       changed = true;
