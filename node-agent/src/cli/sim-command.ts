@@ -116,11 +116,10 @@ export function simCommand(argv: readonly string[]): number {
       `writing a simulated host (${gpus} GPUs, ${nics} ConnectX PFs, ${vfs} VFs) into ${dir} ...`,
     );
     const started = performance.now();
-    const sim = SimulatedHost.create(
-      dir,
-      spec,
-      values.hostname === undefined ? {} : { hostname: values.hostname },
-    );
+    const sim = SimulatedHost.create(dir, spec, {
+      ...(values.hostname === undefined ? {} : { hostname: values.hostname }),
+      onProgress: (line) => console.error(`  ${line}`),
+    });
     console.error(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     console.log(`sysfs root: ${sim.sysfsRoot}\ntry: rdmasched-agent discover --sysfs-root ${sim.sysfsRoot}`);
     return 0;

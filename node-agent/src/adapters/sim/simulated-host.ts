@@ -88,10 +88,13 @@ export class SimulatedHost implements HostControl {
   static create(
     dir: string,
     spec: HostSpec,
-    opts: SimulatedHostOptions & { hostname?: string } = {},
+    opts: SimulatedHostOptions & { hostname?: string; onProgress?: (line: string) => void } = {},
   ): SimulatedHost {
     return new SimulatedHost(
-      createSimulatedTree(dir, spec, opts.hostname === undefined ? {} : { hostname: opts.hostname }),
+      createSimulatedTree(dir, spec, {
+        ...(opts.hostname === undefined ? {} : { hostname: opts.hostname }),
+        ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+      }),
       opts,
     );
   }

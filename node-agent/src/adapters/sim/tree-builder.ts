@@ -17,6 +17,8 @@ import type { DeviceSpecT, HostSpec, NicSpecT } from './spec.js';
 export interface CreateTreeOptions {
   /** Host name shown in RDMA `node_desc`; default: the directory's name. */
   readonly hostname?: string;
+  /** Told after each step of a long creation (e.g. `0000:1a:00.0: 128 VFs`). */
+  readonly onProgress?: (line: string) => void;
 }
 
 const busNumber = (address: string) => parseInt(address.slice(5, 7), 16);
@@ -189,10 +191,12 @@ export function createSimulatedTree(dir: string, spec: HostSpec, opts: CreateTre
   // Boot: drivers bind in address order, so PFs get mlx5_0.. before any VF.
   for (const { bdf, driver } of toBind.sort((a, b) => a.bdf.localeCompare(b.bdf)))
     k.attachDriver(bdf, driver);
+  opts.onProgress?.(`${toBind.length} PCI functions created and bound`);
   for (const nic of nics.sort((a, b) => a.address.localeCompare(b.address))) {
     const n = nic.sriov?.numVfs ?? 0;
     if (nic.sriov === null || n === 0) continue;
     k.enableVfs(nic.address, n, (vf) => k.attachDriver(vf, 'mlx5_core'));
+    opts.onProgress?.(`${nic.address} (${nic.netdev}): ${n} VFs enabled`);
     for (let i = 0; i < (nic.sriov.configuredVfs ?? 0); i++) {
       const vp = k.vport(nic.address, i);
       if (nic.linkType === 'ib') {
