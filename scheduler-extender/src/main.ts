@@ -9,7 +9,7 @@
  * and cost next to nothing otherwise.
  */
 import { RedisKeys } from '@rdmasched/contracts';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createRedisClient, describeRedis, type RedisConnection } from './adapters/redis/connect.js';
 import { RedisTopologyStore } from './adapters/redis/redis-topology-store.js';
@@ -40,13 +40,13 @@ export function redisConnection(config: Config, files: ConfigFiles): RedisConnec
   };
 }
 
-/** Starts the extender. `signals: false` leaves process signals alone (tests). */
+/** Starts the extender. `signals: false` leaves process signals alone; `logger` replaces stdout logging (tests). */
 export async function start(
   config: Config,
   files: ConfigFiles,
-  opts: { signals?: boolean } = {},
+  opts: { signals?: boolean; logger?: Logger } = {},
 ): Promise<Running> {
-  const logger = pino({ level: config.logLevel, base: { component: 'rdmasched-extender' } });
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { component: 'rdmasched-extender' } });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rdmasched_extender_' });
   // The reservation ledger mirror (issue 4) replaces this empty view; until then held VFs come
