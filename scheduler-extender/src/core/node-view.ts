@@ -59,8 +59,6 @@ export class NodeView {
   readonly freeGpuCount: number;
   /** `distance[gpu * pfs.length + pf]` = distanceRank (0 PIX .. 4 SYS). */
   readonly distance: Uint8Array;
-  /** `JSON.stringify(name)`, for building responses without re-escaping. */
-  readonly nameJson: string;
   /** Snapshot-wide sequence number of this view (a new report makes a new view). */
   readonly version: number;
 
@@ -87,7 +85,6 @@ export class NodeView {
     this.staleAfterMs = report.heartbeatIntervalMs * opts.staleAfterHeartbeats;
     this.version = opts.version;
     this.lastHeartbeatMs = opts.lastHeartbeatMs;
-    this.nameJson = JSON.stringify(report.nodeName);
     this.pfs = report.pfs.map((pf, index) => {
       const sriov = pf.sriov;
       const heldVfPods: (string | null)[] = [];
