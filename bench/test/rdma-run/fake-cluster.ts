@@ -325,8 +325,14 @@ export class FakeCluster {
       const child = spawn(exe ?? '/bin/sh', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       this.children.set(`${ns}/${name}`, child);
       let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
+      // Like a kubelet, the log grows while the container runs (the runner may read it then).
+      const append = (d: Buffer) => {
+        output += d.toString('utf8');
+        if (this.fake.store.tryGet(POD_RESOURCE, ns, name) !== undefined)
+          this.fake.kubelet.setPodLogs(ns, name, output);
+      };
+      child.stdout.on('data', append);
+      child.stderr.on('data', append);
       child.on('close', (code, signal) => {
         this.children.delete(`${ns}/${name}`);
         // A pod deleted meanwhile has nobody to report to.
