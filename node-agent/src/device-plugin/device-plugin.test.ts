@@ -201,6 +201,10 @@ describe('registration', () => {
     expect([...w.manager.usage.inUse().keys()].sort()).toEqual(
       [...before.deviceIds, ...after.deviceIds].sort(),
     );
+    // The PodResources socket was recreated too; the client dials it again.
+    const r = await w.manager.reconcile();
+    expect(r.ok && r.released).toEqual([]);
+    expect(w.manager.usage.inUse().get(before.deviceIds[0]!)?.podName).toBe('survivor');
   });
 
   it('waits for a kubelet that is not there yet and registers when kubelet.sock appears', async () => {
@@ -261,6 +265,14 @@ describe('ListAndWatch', () => {
       ['0000:1a:00.2', 'Unhealthy'],
     ]);
     await expect(w.kubelet.allocate(IB, { count: 1 })).rejects.toThrow(/Insufficient rdmasched.io\/ib-vf/);
+    // Configured as the agent does it (GUID, then rebind): Healthy at the next discovery.
+    const guid = '02:00:00:00:00:00:00:2a';
+    expect(await w.sim.setVfGuids('ibp26s0', 0, { nodeGuid: guid, portGuid: guid })).toEqual({ ok: true });
+    expect(await w.sim.unbindDriver(IB_VFS[0]!, 'mlx5_core')).toEqual({ ok: true });
+    expect(await w.sim.bindDriver(IB_VFS[0]!, 'mlx5_core')).toEqual({ ok: true });
+    w.manager.update(await discover(w.sim.reader()));
+    await w.kubelet.waitForDevices(IB, (d) => d.find((x) => x.ID === IB_VFS[0])?.health === 'Healthy');
+    expect((await w.kubelet.allocate(IB, { count: 1 })).deviceIds).toEqual([IB_VFS[0]]);
   });
 
   it('marks a PF’s VFs Unhealthy while the PF is locked for a resize, and Healthy again after', async () => {
