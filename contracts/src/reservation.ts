@@ -70,3 +70,67 @@ export const PfCapacitySchema = Type.Object({
   generation: Type.Integer({ minimum: 0 }),
 });
 export type PfCapacity = Static<typeof PfCapacitySchema>;
+
+/**
+ * Entries of the ledger's event stream (`RedisKeys.ledgerEvents`, field `event`), appended in the
+ * same Lua script as the change they describe, so every extender replica can mirror the ledger in
+ * memory (filter and prioritize never call Redis) and the agent can follow claims.
+ * A reader that finds its last id trimmed away reloads the whole ledger.
+ */
+export const LedgerEventSchema = Type.Union([
+  /** A reservation was taken (bind). `claims` lists PFs whose resize claim it took. */
+  Type.Object({
+    type: Type.Literal('reserved'),
+    podUid: Type.String({ maxLength: 128 }),
+    node: Type.String({ pattern: NODE_NAME_PATTERN, maxLength: 253 }),
+    tenant: Type.String({ maxLength: 253 }),
+    pfs: Type.Array(ReservedPfSchema, { maxItems: 64 }),
+    claims: Type.Array(Type.String({ pattern: PCI_ADDRESS_PATTERN }), { maxItems: 64 }),
+    atMs: Type.Integer({ minimum: 0 }),
+  }),
+  /** The reservation's Binding was created (pending -> bound). */
+  Type.Object({
+    type: Type.Literal('bound'),
+    podUid: Type.String({ maxLength: 128 }),
+    node: Type.String({ pattern: NODE_NAME_PATTERN, maxLength: 253 }),
+    atMs: Type.Integer({ minimum: 0 }),
+  }),
+  /** The reservation was released (pod ended, bind failed, expired, reconciled). */
+  Type.Object({
+    type: Type.Literal('released'),
+    podUid: Type.String({ maxLength: 128 }),
+    node: Type.String({ pattern: NODE_NAME_PATTERN, maxLength: 253 }),
+    tenant: Type.String({ maxLength: 253 }),
+    pfs: Type.Array(ReservedPfSchema, { maxItems: 64 }),
+    atMs: Type.Integer({ minimum: 0 }),
+  }),
+  /** A PF's resize claim was taken (`owner` = pod UID or `agent`). */
+  Type.Object({
+    type: Type.Literal('claimed'),
+    node: Type.String({ pattern: NODE_NAME_PATTERN, maxLength: 253 }),
+    pf: Type.String({ pattern: PCI_ADDRESS_PATTERN }),
+    owner: Type.String({ maxLength: 128 }),
+    atMs: Type.Integer({ minimum: 0 }),
+  }),
+  /** A PF's resize claim was released by its owner. */
+  Type.Object({
+    type: Type.Literal('claim-released'),
+    node: Type.String({ pattern: NODE_NAME_PATTERN, maxLength: 253 }),
+    pf: Type.String({ pattern: PCI_ADDRESS_PATTERN }),
+    owner: Type.String({ maxLength: 128 }),
+    atMs: Type.Integer({ minimum: 0 }),
+  }),
+]);
+export type LedgerEvent = Static<typeof LedgerEventSchema>;
+
+const ledgerEventCheck = TypeCompiler.Compile(LedgerEventSchema);
+
+/** Parses one ledger event; undefined when malformed (readers skip it and log). */
+export function parseLedgerEvent(json: string): LedgerEvent | undefined {
+  try {
+    const v: unknown = JSON.parse(json);
+    return ledgerEventCheck.Check(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
