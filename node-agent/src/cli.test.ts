@@ -87,9 +87,9 @@ describe('rdmasched-agent sim', () => {
 describe('rdmasched-agent run', () => {
   it('prints its settings with --help and lists every bad setting', async () => {
     expect(await main(['run', '--help'])).toBe(0);
-    expect(out.join('\n')).toMatch(/NODE_NAME\s+--node-name/);
+    expect(out.join('\n')).toMatch(/RDMASCHED_NODE_NAME\s+--node-name/);
     expect(await main(['run', '--http-port', 'x'])).toBe(2);
-    expect(err.join('\n')).toMatch(/NODE_NAME: required[\s\S]*HTTP_PORT/);
+    expect(err.join('\n')).toMatch(/RDMASCHED_NODE_NAME: required[\s\S]*RDMASCHED_HTTP_PORT/);
     expect(await main(['run', '--no-such-flag', '1'])).toBe(2);
   });
   it('unknown commands exit 2 with the usage', async () => {

@@ -7,7 +7,7 @@ import { ConfigError } from './errors.js';
 
 describe('parseConfig', () => {
   it('has sensible defaults given only the node name, and is frozen', () => {
-    const c = parseConfig({ NODE_NAME: 'gpu-node-01' });
+    const c = parseConfig({ RDMASCHED_NODE_NAME: 'gpu-node-01' });
     expect(c).toMatchObject({
       nodeName: 'gpu-node-01',
       host: { mode: 'linux', sysfsRoot: '/sys' },
@@ -25,7 +25,7 @@ describe('parseConfig', () => {
 
   it('flags win over the environment', () => {
     const c = parseConfig(
-      { NODE_NAME: 'a', SYSFS_ROOT: '/host/sys', HTTP_PORT: '1' },
+      { RDMASCHED_NODE_NAME: 'a', RDMASCHED_SYSFS_ROOT: '/host/sys', RDMASCHED_HTTP_PORT: '1' },
       { 'node-name': 'b', 'http-port': '2' },
     );
     expect([c.nodeName, c.http.port, c.host]).toEqual(['b', 2, { mode: 'linux', sysfsRoot: '/host/sys' }]);
@@ -35,15 +35,15 @@ describe('parseConfig', () => {
     let err: unknown;
     try {
       parseConfig({
-        HTTP_PORT: 'eighty',
-        HOST_MODE: 'vm',
-        WARM_POOL_IB_MIN: '8',
-        WARM_POOL_IB_MAX: '4',
-        GUID_POOL_SIZE: String(2n ** 41n),
-        HTTP_TLS_CERT_FILE: '/x.pem',
-        REDIS_URL: 'http://redis',
-        REDIS_CLUSTER_NODES: 'a:1,b',
-        LOG_LEVEL: 'loud',
+        RDMASCHED_HTTP_PORT: 'eighty',
+        RDMASCHED_HOST_MODE: 'vm',
+        RDMASCHED_WARM_POOL_IB_MIN: '8',
+        RDMASCHED_WARM_POOL_IB_MAX: '4',
+        RDMASCHED_GUID_POOL_SIZE: String(2n ** 41n),
+        RDMASCHED_HTTP_TLS_CERT_FILE: '/x.pem',
+        RDMASCHED_REDIS_URL: 'http://redis',
+        RDMASCHED_REDIS_CLUSTER_NODES: 'a:1,b',
+        RDMASCHED_LOG_LEVEL: 'loud',
       });
     } catch (e) {
       err = e;
@@ -51,15 +51,15 @@ describe('parseConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
     for (const field of [
-      'NODE_NAME: required',
-      'HTTP_PORT',
-      'HOST_MODE',
-      'WARM_POOL_IB_MAX: 4 is below WARM_POOL_IB_MIN 8',
-      'GUID_POOL_START / GUID_POOL_SIZE',
-      'HTTP_TLS_CERT_FILE / HTTP_TLS_KEY_FILE',
-      'REDIS_URL',
-      'REDIS_CLUSTER_NODES: "b"',
-      'LOG_LEVEL',
+      'RDMASCHED_NODE_NAME: required',
+      'RDMASCHED_HTTP_PORT',
+      'RDMASCHED_HOST_MODE',
+      'RDMASCHED_WARM_POOL_IB_MAX: 4 is below RDMASCHED_WARM_POOL_IB_MIN 8',
+      'RDMASCHED_GUID_POOL_START / RDMASCHED_GUID_POOL_SIZE',
+      'RDMASCHED_HTTP_TLS_CERT_FILE / RDMASCHED_HTTP_TLS_KEY_FILE',
+      'RDMASCHED_REDIS_URL',
+      'RDMASCHED_REDIS_CLUSTER_NODES: "b"',
+      'RDMASCHED_LOG_LEVEL',
     ])
       expect(problems).toContain(field);
   });
@@ -68,9 +68,9 @@ describe('parseConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rdmasched-cfg-'));
     writeFileSync(join(dir, 'pw'), 's3cret-file\n');
     const c = parseConfig({
-      NODE_NAME: 'a',
-      REDIS_PASSWORD_FILE: join(dir, 'pw'),
-      REDIS_URL: 'rediss://user:s3cret-url@redis:6380',
+      RDMASCHED_NODE_NAME: 'a',
+      RDMASCHED_REDIS_PASSWORD_FILE: join(dir, 'pw'),
+      RDMASCHED_REDIS_URL: 'rediss://user:s3cret-url@redis:6380',
     });
     expect(c.redis.password).toBe('s3cret-file');
     const shown = JSON.stringify(describeConfig(c));
@@ -79,9 +79,14 @@ describe('parseConfig', () => {
     expect(shown).toContain('(TLS)');
   });
 
-  it('simulated mode needs SIM_DIR', () => {
-    expect(() => parseConfig({ NODE_NAME: 'a', HOST_MODE: 'simulated' })).toThrow(/SIM_DIR: required/);
-    expect(parseConfig({ NODE_NAME: 'a', HOST_MODE: 'simulated', SIM_DIR: '/tmp/h' }).host).toEqual({
+  it('simulated mode needs RDMASCHED_SIM_DIR', () => {
+    expect(() => parseConfig({ RDMASCHED_NODE_NAME: 'a', RDMASCHED_HOST_MODE: 'simulated' })).toThrow(
+      /RDMASCHED_SIM_DIR: required/,
+    );
+    expect(
+      parseConfig({ RDMASCHED_NODE_NAME: 'a', RDMASCHED_HOST_MODE: 'simulated', RDMASCHED_SIM_DIR: '/tmp/h' })
+        .host,
+    ).toEqual({
       mode: 'simulated',
       simDir: '/tmp/h',
     });

@@ -41,103 +41,128 @@ export interface AgentConfig {
 /** Every setting: environment variable, flag, default, meaning (the README's table is generated from it). */
 export const CONFIG_FIELDS = [
   [
-    'NODE_NAME',
+    'RDMASCHED_NODE_NAME',
     '--node-name',
     '(required)',
     'Kubernetes node name this agent reports for (downward API spec.nodeName).',
   ],
-  ['SYSFS_ROOT', '--sysfs-root', '/sys', 'sysfs root to read and write (`/host/sys` in the DaemonSet).'],
   [
-    'HOST_MODE',
+    'RDMASCHED_SYSFS_ROOT',
+    '--sysfs-root',
+    '/sys',
+    'sysfs root to read and write (`/host/sys` in the DaemonSet).',
+  ],
+  [
+    'RDMASCHED_HOST_MODE',
     '--host',
     'linux',
     '`linux` (real sysfs + ip/devlink) or `simulated` (a tree made by `sim create`).',
   ],
-  ['SIM_DIR', '--sim-dir', '', 'Directory of the simulated host (HOST_MODE=simulated).'],
+  ['RDMASCHED_SIM_DIR', '--sim-dir', '', 'Directory of the simulated host (RDMASCHED_HOST_MODE=simulated).'],
   [
-    'REDIS_URL',
+    'RDMASCHED_REDIS_URL',
     '--redis-url',
     'redis://127.0.0.1:6379',
     'Redis URL; `rediss://` for TLS. Credentials in the URL are accepted and never logged.',
   ],
   [
-    'REDIS_CLUSTER_NODES',
+    'RDMASCHED_REDIS_CLUSTER_NODES',
     '--redis-cluster-nodes',
     '',
-    'Comma-separated `host:port` seeds: use Redis Cluster instead of REDIS_URL.',
+    'Comma-separated `host:port` seeds: use Redis Cluster instead of RDMASCHED_REDIS_URL.',
   ],
-  ['REDIS_USERNAME', '--redis-username', '', 'Redis ACL user.'],
-  ['REDIS_PASSWORD', '(env only)', '', 'Redis password (or REDIS_PASSWORD_FILE). Never logged.'],
-  ['REDIS_PASSWORD_FILE', '--redis-password-file', '', 'File holding the Redis password (a mounted Secret).'],
-  ['REDIS_TLS_CA_FILE', '--redis-tls-ca-file', '', 'CA bundle (PEM) to verify Redis; enables TLS.'],
-  ['REDIS_TLS_CERT_FILE', '--redis-tls-cert-file', '', 'Client certificate (PEM) for mutual TLS.'],
-  ['REDIS_TLS_KEY_FILE', '--redis-tls-key-file', '', 'Client key (PEM) for mutual TLS.'],
+  ['RDMASCHED_REDIS_USERNAME', '--redis-username', '', 'Redis ACL user.'],
   [
-    'REDIS_TLS_INSECURE',
+    'RDMASCHED_REDIS_PASSWORD',
+    '(env only)',
+    '',
+    'Redis password (or RDMASCHED_REDIS_PASSWORD_FILE). Never logged.',
+  ],
+  [
+    'RDMASCHED_REDIS_PASSWORD_FILE',
+    '--redis-password-file',
+    '',
+    'File holding the Redis password (a mounted Secret).',
+  ],
+  ['RDMASCHED_REDIS_TLS_CA_FILE', '--redis-tls-ca-file', '', 'CA bundle (PEM) to verify Redis; enables TLS.'],
+  ['RDMASCHED_REDIS_TLS_CERT_FILE', '--redis-tls-cert-file', '', 'Client certificate (PEM) for mutual TLS.'],
+  ['RDMASCHED_REDIS_TLS_KEY_FILE', '--redis-tls-key-file', '', 'Client key (PEM) for mutual TLS.'],
+  [
+    'RDMASCHED_REDIS_TLS_INSECURE',
     '--redis-tls-insecure',
     'false',
     'Skip verifying the Redis certificate (tests only).',
   ],
   [
-    'REDIS_KEY_PREFIX',
+    'RDMASCHED_REDIS_KEY_PREFIX',
     '--redis-key-prefix',
     'rdmasched',
     'Prefix of every key (several installations can share one Redis).',
   ],
-  ['HTTP_HOST', '--http-host', '0.0.0.0', 'Address of the /metrics, /healthz, /readyz server.'],
-  ['HTTP_PORT', '--http-port', '9110', 'Port of that server.'],
-  ['HTTP_TLS_CERT_FILE', '--http-tls-cert-file', '', 'Serve HTTPS with this certificate (PEM)...'],
-  ['HTTP_TLS_KEY_FILE', '--http-tls-key-file', '', '...and this key.'],
+  ['RDMASCHED_HTTP_HOST', '--http-host', '0.0.0.0', 'Address of the /metrics, /healthz, /readyz server.'],
+  ['RDMASCHED_HTTP_PORT', '--http-port', '9110', 'Port of that server.'],
+  ['RDMASCHED_HTTP_TLS_CERT_FILE', '--http-tls-cert-file', '', 'Serve HTTPS with this certificate (PEM)...'],
+  ['RDMASCHED_HTTP_TLS_KEY_FILE', '--http-tls-key-file', '', '...and this key.'],
   [
-    'HEARTBEAT_INTERVAL_MS',
+    'RDMASCHED_HEARTBEAT_INTERVAL_MS',
     '--heartbeat-interval-ms',
     '5000',
     'Heartbeat period; the heartbeat key lives 3 periods.',
   ],
   [
-    'DISCOVERY_INTERVAL_MS',
+    'RDMASCHED_DISCOVERY_INTERVAL_MS',
     '--discovery-interval-ms',
     '30000',
     'Re-read the host this often (a report is published only on change).',
   ],
-  ['WARM_POOL_INTERVAL_MS', '--warm-pool-interval-ms', '15000', 'Warm-pool check period.'],
+  ['RDMASCHED_WARM_POOL_INTERVAL_MS', '--warm-pool-interval-ms', '15000', 'Warm-pool check period.'],
   [
-    'MAX_VFS_PER_PF',
+    'RDMASCHED_MAX_VFS_PER_PF',
     '--max-vfs-per-pf',
     '0',
     'Policy maximum VFs per PF; 0 = sriov_totalvfs. Never above sriov_totalvfs.',
   ],
-  ['WARM_POOL_IB_MIN', '--warm-pool-ib-min', '0', 'Free ready InfiniBand VFs to keep on the node.'],
+  ['RDMASCHED_WARM_POOL_IB_MIN', '--warm-pool-ib-min', '0', 'Free ready InfiniBand VFs to keep on the node.'],
   [
-    'WARM_POOL_IB_MAX',
+    'RDMASCHED_WARM_POOL_IB_MAX',
     '--warm-pool-ib-max',
     '',
     'Shrink idle IB PFs while more free ready VFs than this (empty: never).',
   ],
-  ['WARM_POOL_ROCE_MIN', '--warm-pool-roce-min', '0', 'Free ready RoCE VFs to keep on the node.'],
-  ['WARM_POOL_ROCE_MAX', '--warm-pool-roce-max', '', 'Shrink idle RoCE PFs above this (empty: never).'],
+  ['RDMASCHED_WARM_POOL_ROCE_MIN', '--warm-pool-roce-min', '0', 'Free ready RoCE VFs to keep on the node.'],
   [
-    'GUID_POOL_START',
+    'RDMASCHED_WARM_POOL_ROCE_MAX',
+    '--warm-pool-roce-max',
+    '',
+    'Shrink idle RoCE PFs above this (empty: never).',
+  ],
+  [
+    'RDMASCHED_GUID_POOL_START',
     '--guid-pool-start',
     DEFAULT_GUID_POOL_START,
     'First GUID of the cluster-wide pool (same on every agent).',
   ],
   [
-    'GUID_POOL_SIZE',
+    'RDMASCHED_GUID_POOL_SIZE',
     '--guid-pool-size',
     String(DEFAULT_GUID_POOL_SIZE),
     'Number of GUIDs in the pool (at most 2^40).',
   ],
-  ['VF_DRIVER', '--vf-driver', 'mlx5_core', 'Driver VFs are bound to.'],
+  ['RDMASCHED_VF_DRIVER', '--vf-driver', 'mlx5_core', 'Driver VFs are bound to.'],
   [
-    'VF_WAIT_TIMEOUT_MS',
+    'RDMASCHED_VF_WAIT_TIMEOUT_MS',
     '--vf-wait-timeout-ms',
     '120000',
     'How long to wait for enabled VFs to appear and bind.',
   ],
-  ['IP_PATH', '--ip-path', 'ip', 'The iproute2 `ip` binary.'],
-  ['DEVLINK_PATH', '--devlink-path', 'devlink', 'The `devlink` binary.'],
-  ['LOG_LEVEL', '--log-level', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.'],
+  ['RDMASCHED_IP_PATH', '--ip-path', 'ip', 'The iproute2 `ip` binary.'],
+  ['RDMASCHED_DEVLINK_PATH', '--devlink-path', 'devlink', 'The `devlink` binary.'],
+  [
+    'RDMASCHED_LOG_LEVEL',
+    '--log-level',
+    'info',
+    'pino level: fatal, error, warn, info, debug, trace, silent.',
+  ],
 ] as const;
 
 /** Flag names (without `--`) accepted by `run`. */
@@ -181,87 +206,95 @@ export function parseConfig(env: Source, flags: Source = {}): AgentConfig {
   };
   const file = (name: string): string | undefined => get(name);
 
-  const nodeName = get('NODE_NAME') ?? '';
-  if (nodeName === '') problems.push('NODE_NAME: required (set it from the downward API, spec.nodeName)');
+  const nodeName = get('RDMASCHED_NODE_NAME') ?? '';
+  if (nodeName === '')
+    problems.push('RDMASCHED_NODE_NAME: required (set it from the downward API, spec.nodeName)');
   else if (!isNodeName(nodeName))
-    problems.push(`NODE_NAME: ${JSON.stringify(nodeName)} is not a valid node name`);
+    problems.push(`RDMASCHED_NODE_NAME: ${JSON.stringify(nodeName)} is not a valid node name`);
 
-  const mode = get('HOST_MODE') ?? 'linux';
-  let host: AgentConfig['host'] = { mode: 'linux', sysfsRoot: get('SYSFS_ROOT') ?? '/sys' };
+  const mode = get('RDMASCHED_HOST_MODE') ?? 'linux';
+  let host: AgentConfig['host'] = { mode: 'linux', sysfsRoot: get('RDMASCHED_SYSFS_ROOT') ?? '/sys' };
   if (mode === 'simulated') {
-    const simDir = get('SIM_DIR');
-    if (simDir === undefined) problems.push('SIM_DIR: required when HOST_MODE is simulated');
+    const simDir = get('RDMASCHED_SIM_DIR');
+    if (simDir === undefined)
+      problems.push('RDMASCHED_SIM_DIR: required when RDMASCHED_HOST_MODE is simulated');
     host = { mode: 'simulated', simDir: simDir ?? '' };
   } else if (mode !== 'linux') {
-    problems.push(`HOST_MODE: ${JSON.stringify(mode)} must be linux or simulated`);
+    problems.push(`RDMASCHED_HOST_MODE: ${JSON.stringify(mode)} must be linux or simulated`);
   }
 
-  let password = get('REDIS_PASSWORD');
-  const passwordFile = file('REDIS_PASSWORD_FILE');
+  let password = get('RDMASCHED_REDIS_PASSWORD');
+  const passwordFile = file('RDMASCHED_REDIS_PASSWORD_FILE');
   if (passwordFile !== undefined) {
     try {
       password = readFileSync(passwordFile, 'utf8').trim();
     } catch {
-      problems.push(`REDIS_PASSWORD_FILE: cannot read ${passwordFile}`);
+      problems.push(`RDMASCHED_REDIS_PASSWORD_FILE: cannot read ${passwordFile}`);
     }
   }
-  const url = get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
-  if (!/^rediss?:\/\//.test(url)) problems.push('REDIS_URL: must start with redis:// or rediss://');
-  const clusterText = get('REDIS_CLUSTER_NODES');
+  const url = get('RDMASCHED_REDIS_URL') ?? 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\//.test(url)) problems.push('RDMASCHED_REDIS_URL: must start with redis:// or rediss://');
+  const clusterText = get('RDMASCHED_REDIS_CLUSTER_NODES');
   const clusterNodes = clusterText?.split(',').map((s) => {
     const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/.exec(s.trim());
     if (m === null || Number(m[2]) > 65535) {
-      problems.push(`REDIS_CLUSTER_NODES: ${JSON.stringify(s)} is not host:port`);
+      problems.push(`RDMASCHED_REDIS_CLUSTER_NODES: ${JSON.stringify(s)} is not host:port`);
       return { host: '', port: 0 };
     }
     return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
   });
-  const caFile = file('REDIS_TLS_CA_FILE');
-  const certFile = file('REDIS_TLS_CERT_FILE');
-  const keyFile = file('REDIS_TLS_KEY_FILE');
-  const insecure = bool('REDIS_TLS_INSECURE', false);
+  const caFile = file('RDMASCHED_REDIS_TLS_CA_FILE');
+  const certFile = file('RDMASCHED_REDIS_TLS_CERT_FILE');
+  const keyFile = file('RDMASCHED_REDIS_TLS_KEY_FILE');
+  const insecure = bool('RDMASCHED_REDIS_TLS_INSECURE', false);
   if ((certFile === undefined) !== (keyFile === undefined))
-    problems.push('REDIS_TLS_CERT_FILE / REDIS_TLS_KEY_FILE: give both or neither');
+    problems.push('RDMASCHED_REDIS_TLS_CERT_FILE / RDMASCHED_REDIS_TLS_KEY_FILE: give both or neither');
   const tlsWanted = caFile !== undefined || certFile !== undefined || insecure;
-  const username = get('REDIS_USERNAME');
-  const keyPrefix = get('REDIS_KEY_PREFIX') ?? 'rdmasched';
+  const username = get('RDMASCHED_REDIS_USERNAME');
+  const keyPrefix = get('RDMASCHED_REDIS_KEY_PREFIX') ?? 'rdmasched';
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(keyPrefix))
-    problems.push(`REDIS_KEY_PREFIX: ${JSON.stringify(keyPrefix)} is not allowed`);
+    problems.push(`RDMASCHED_REDIS_KEY_PREFIX: ${JSON.stringify(keyPrefix)} is not allowed`);
 
-  const httpCert = file('HTTP_TLS_CERT_FILE');
-  const httpKey = file('HTTP_TLS_KEY_FILE');
+  const httpCert = file('RDMASCHED_HTTP_TLS_CERT_FILE');
+  const httpKey = file('RDMASCHED_HTTP_TLS_KEY_FILE');
   if ((httpCert === undefined) !== (httpKey === undefined))
-    problems.push('HTTP_TLS_CERT_FILE / HTTP_TLS_KEY_FILE: give both or neither');
+    problems.push('RDMASCHED_HTTP_TLS_CERT_FILE / RDMASCHED_HTTP_TLS_KEY_FILE: give both or neither');
 
   const warm = {
-    minReady: { ib: int('WARM_POOL_IB_MIN', 0, 0, 65535), roce: int('WARM_POOL_ROCE_MIN', 0, 0, 65535) },
-    maxReady: { ib: optInt('WARM_POOL_IB_MAX', 0, 65535), roce: optInt('WARM_POOL_ROCE_MAX', 0, 65535) },
+    minReady: {
+      ib: int('RDMASCHED_WARM_POOL_IB_MIN', 0, 0, 65535),
+      roce: int('RDMASCHED_WARM_POOL_ROCE_MIN', 0, 0, 65535),
+    },
+    maxReady: {
+      ib: optInt('RDMASCHED_WARM_POOL_IB_MAX', 0, 65535),
+      roce: optInt('RDMASCHED_WARM_POOL_ROCE_MAX', 0, 65535),
+    },
   };
   for (const lt of ['ib', 'roce'] as const) {
     const max = warm.maxReady[lt];
     if (max !== undefined && max < warm.minReady[lt])
       problems.push(
-        `WARM_POOL_${lt.toUpperCase()}_MAX: ${max} is below WARM_POOL_${lt.toUpperCase()}_MIN ${warm.minReady[lt]}`,
+        `RDMASCHED_WARM_POOL_${lt.toUpperCase()}_MAX: ${max} is below RDMASCHED_WARM_POOL_${lt.toUpperCase()}_MIN ${warm.minReady[lt]}`,
       );
   }
 
-  const guidStart = (get('GUID_POOL_START') ?? DEFAULT_GUID_POOL_START).toLowerCase();
+  const guidStart = (get('RDMASCHED_GUID_POOL_START') ?? DEFAULT_GUID_POOL_START).toLowerCase();
   let guidSize = DEFAULT_GUID_POOL_SIZE;
-  const sizeText = get('GUID_POOL_SIZE');
+  const sizeText = get('RDMASCHED_GUID_POOL_SIZE');
   if (sizeText !== undefined) {
     if (/^[0-9]{1,20}$/.test(sizeText)) guidSize = BigInt(sizeText);
-    else problems.push(`GUID_POOL_SIZE: ${JSON.stringify(sizeText)} is not a number`);
+    else problems.push(`RDMASCHED_GUID_POOL_SIZE: ${JSON.stringify(sizeText)} is not a number`);
   }
   for (const p of validateGuidRange(guidStart, guidSize))
-    problems.push(`GUID_POOL_START / GUID_POOL_SIZE: ${p}`);
+    problems.push(`RDMASCHED_GUID_POOL_START / RDMASCHED_GUID_POOL_SIZE: ${p}`);
 
-  const vfDriver = get('VF_DRIVER') ?? 'mlx5_core';
+  const vfDriver = get('RDMASCHED_VF_DRIVER') ?? 'mlx5_core';
   if (vfDriver !== 'mlx5_core' && vfDriver !== 'vfio-pci')
-    problems.push(`VF_DRIVER: ${JSON.stringify(vfDriver)} must be mlx5_core or vfio-pci`);
-  const logLevel = get('LOG_LEVEL') ?? 'info';
+    problems.push(`RDMASCHED_VF_DRIVER: ${JSON.stringify(vfDriver)} must be mlx5_core or vfio-pci`);
+  const logLevel = get('RDMASCHED_LOG_LEVEL') ?? 'info';
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   if (!(levels as readonly string[]).includes(logLevel))
-    problems.push(`LOG_LEVEL: ${JSON.stringify(logLevel)} must be one of ${levels.join(', ')}`);
+    problems.push(`RDMASCHED_LOG_LEVEL: ${JSON.stringify(logLevel)} must be one of ${levels.join(', ')}`);
 
   const config: AgentConfig = {
     nodeName,
@@ -285,22 +318,22 @@ export function parseConfig(env: Source, flags: Source = {}): AgentConfig {
       keyPrefix,
     },
     http: {
-      host: get('HTTP_HOST') ?? '0.0.0.0',
-      port: int('HTTP_PORT', 9110, 0, 65535),
+      host: get('RDMASCHED_HTTP_HOST') ?? '0.0.0.0',
+      port: int('RDMASCHED_HTTP_PORT', 9110, 0, 65535),
       ...(httpCert !== undefined && httpKey !== undefined
         ? { tls: { certFile: httpCert, keyFile: httpKey } }
         : {}),
     },
-    heartbeatIntervalMs: int('HEARTBEAT_INTERVAL_MS', 5_000, 100, 3_600_000),
-    discoveryIntervalMs: int('DISCOVERY_INTERVAL_MS', 30_000, 100, 86_400_000),
-    warmPoolIntervalMs: int('WARM_POOL_INTERVAL_MS', 15_000, 100, 86_400_000),
-    maxVfsPerPf: int('MAX_VFS_PER_PF', 0, 0, 65535),
+    heartbeatIntervalMs: int('RDMASCHED_HEARTBEAT_INTERVAL_MS', 5_000, 100, 3_600_000),
+    discoveryIntervalMs: int('RDMASCHED_DISCOVERY_INTERVAL_MS', 30_000, 100, 86_400_000),
+    warmPoolIntervalMs: int('RDMASCHED_WARM_POOL_INTERVAL_MS', 15_000, 100, 86_400_000),
+    maxVfsPerPf: int('RDMASCHED_MAX_VFS_PER_PF', 0, 0, 65535),
     warmPool: warm,
     guidPool: { start: guidStart, size: guidSize },
     vfDriver,
-    vfWaitTimeoutMs: int('VF_WAIT_TIMEOUT_MS', 120_000, 100, 3_600_000),
-    ipPath: get('IP_PATH') ?? 'ip',
-    devlinkPath: get('DEVLINK_PATH') ?? 'devlink',
+    vfWaitTimeoutMs: int('RDMASCHED_VF_WAIT_TIMEOUT_MS', 120_000, 100, 3_600_000),
+    ipPath: get('RDMASCHED_IP_PATH') ?? 'ip',
+    devlinkPath: get('RDMASCHED_DEVLINK_PATH') ?? 'devlink',
     logLevel: logLevel as AgentConfig['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

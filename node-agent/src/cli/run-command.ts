@@ -8,7 +8,7 @@ export const RUN_USAGE = `usage: rdmasched-agent run [--flag value]...
 Runs the node agent daemon. Every setting comes from an environment variable or its flag (the
 flag wins); SIGTERM stops it gracefully.
 
-${CONFIG_FIELDS.map(([env, flag, def, help]) => `  ${env.padEnd(22)} ${flag.padEnd(24)} ${def === '' ? '' : `[${def}] `}${help}`).join('\n')}`;
+${CONFIG_FIELDS.map(([env, flag, def, help]) => `  ${env.padEnd(40)} ${flag.padEnd(24)} ${def === '' ? '' : `[${def}] `}${help}`).join('\n')}`;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const options: Record<string, { type: 'string' }> = {};

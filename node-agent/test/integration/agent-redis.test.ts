@@ -36,18 +36,18 @@ beforeAll(async () => {
   dir = tempHostDir();
   sim = SimulatedHost.create(dir.dir, presetSpec('reference-host', { numVfs: 0 }));
   const config = parseConfig({
-    NODE_NAME: NODE,
-    HOST_MODE: 'simulated',
-    SIM_DIR: dir.dir,
-    REDIS_URL: url,
-    REDIS_KEY_PREFIX: prefix,
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    HEARTBEAT_INTERVAL_MS: '200',
-    DISCOVERY_INTERVAL_MS: '300',
-    WARM_POOL_INTERVAL_MS: '300',
-    MAX_VFS_PER_PF: '4',
-    LOG_LEVEL: 'silent',
+    RDMASCHED_NODE_NAME: NODE,
+    RDMASCHED_HOST_MODE: 'simulated',
+    RDMASCHED_SIM_DIR: dir.dir,
+    RDMASCHED_REDIS_URL: url,
+    RDMASCHED_REDIS_KEY_PREFIX: prefix,
+    RDMASCHED_HTTP_HOST: '127.0.0.1',
+    RDMASCHED_HTTP_PORT: '0',
+    RDMASCHED_HEARTBEAT_INTERVAL_MS: '200',
+    RDMASCHED_DISCOVERY_INTERVAL_MS: '300',
+    RDMASCHED_WARM_POOL_INTERVAL_MS: '300',
+    RDMASCHED_MAX_VFS_PER_PF: '4',
+    RDMASCHED_LOG_LEVEL: 'silent',
   });
   running = await startAgent(config);
 });

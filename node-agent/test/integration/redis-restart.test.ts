@@ -30,15 +30,15 @@ describe('Redis restart', () => {
     SimulatedHost.create(dir.dir, presetSpec('reference-host', { numVfs: 2, configuredVfs: 2 }));
     const running: RunningAgent = await startAgent(
       parseConfig({
-        NODE_NAME: NODE,
-        HOST_MODE: 'simulated',
-        SIM_DIR: dir.dir,
-        REDIS_URL: server.url,
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        HEARTBEAT_INTERVAL_MS: '200',
-        DISCOVERY_INTERVAL_MS: '300',
-        LOG_LEVEL: 'silent',
+        RDMASCHED_NODE_NAME: NODE,
+        RDMASCHED_HOST_MODE: 'simulated',
+        RDMASCHED_SIM_DIR: dir.dir,
+        RDMASCHED_REDIS_URL: server.url,
+        RDMASCHED_HTTP_HOST: '127.0.0.1',
+        RDMASCHED_HTTP_PORT: '0',
+        RDMASCHED_HEARTBEAT_INTERVAL_MS: '200',
+        RDMASCHED_DISCOVERY_INTERVAL_MS: '300',
+        RDMASCHED_LOG_LEVEL: 'silent',
       }),
     );
     cleanups.push(() => running.stop());

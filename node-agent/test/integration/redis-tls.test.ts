@@ -104,15 +104,15 @@ describe('Redis over TLS with a password', () => {
     );
     const running = await startAgent(
       parseConfig({
-        NODE_NAME: 'node-tls',
-        HOST_MODE: 'simulated',
-        SIM_DIR: host.dir,
-        REDIS_URL: `rediss://127.0.0.1:${port}`,
-        REDIS_TLS_CA_FILE: cert,
-        REDIS_PASSWORD_FILE: join(dir, 'password'),
-        HTTP_HOST: '127.0.0.1',
-        HTTP_PORT: '0',
-        HEARTBEAT_INTERVAL_MS: '200',
+        RDMASCHED_NODE_NAME: 'node-tls',
+        RDMASCHED_HOST_MODE: 'simulated',
+        RDMASCHED_SIM_DIR: host.dir,
+        RDMASCHED_REDIS_URL: `rediss://127.0.0.1:${port}`,
+        RDMASCHED_REDIS_TLS_CA_FILE: cert,
+        RDMASCHED_REDIS_PASSWORD_FILE: join(dir, 'password'),
+        RDMASCHED_HTTP_HOST: '127.0.0.1',
+        RDMASCHED_HTTP_PORT: '0',
+        RDMASCHED_HEARTBEAT_INTERVAL_MS: '200',
       }),
       logger,
     );
