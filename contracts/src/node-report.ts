@@ -75,9 +75,21 @@ export const VfReportSchema = Type.Object({
   /**
    * free: nobody holds it; reserved: a reservation in the ledger names it; in-use: the kubelet
    * allocated it to a container (device plugin).
+   *
+   * The reservation ledger is authoritative for reservations: `reserved` is informational (the
+   * ledger counts VFs per PF, so the agent marks as many configured, unused VFs as the PF's
+   * reservations still wait for; readers must not add it to the ledger's counts). `in-use` is
+   * the kubelet's word and always counts.
    */
   state: VfStateSchema,
-  /** Pod holding the VF when reserved or in use. */
+  /**
+   * Pod holding the VF. For `in-use`: the pod's UID whenever the agent can resolve it (the
+   * kubelet names pods by namespace/name; the agent matches them against the ledger's
+   * reservations on this node). Absent or null for an in-use VF means the pod holds no
+   * reservation on this node (a container not scheduled by rdmasched) or could not be named yet
+   * (right after allocation); readers count such a VF as held in addition to the ledger's
+   * reservations. Never set for `reserved` (the ledger does not say which VF a pod will get).
+   */
   podUid: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
 });
 

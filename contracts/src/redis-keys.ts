@@ -87,11 +87,22 @@ export class RedisKeys {
   nodeResizing(node: string): string {
     return `${this.prefix}:{ledger}:node:${node}:resizing`;
   }
+  /**
+   * SET: UIDs of the pods that hold a reservation on the node. The bind script adds the UID and
+   * the release script removes it, in the same scripts that write and delete the reservation
+   * record, so the set and the records never disagree. The node agent reads it (SMEMBERS, then
+   * MGET of the records) to name the pods of the VFs the kubelet reports by namespace/name only,
+   * without scanning the cluster-wide ledger.
+   */
+  nodeReservations(node: string): string {
+    return `${this.prefix}:{ledger}:node:${node}:reservations`;
+  }
   /** HASH: field = link type, value = VFs the tenant holds. */
   tenantUsage(tenant: string): string {
     return `${this.prefix}:{ledger}:tenant:${tenant}:usage`;
   }
-  /** STREAM: ReservationEvent entries, so every replica's in-memory view follows the ledger. */
+  /** STREAM: LedgerEvent entries (field `event`, reservation.ts), trimmed to about EVENTS_MAXLEN, so
+   * every replica's in-memory view follows the ledger. */
   ledgerEvents(): string {
     return `${this.prefix}:{ledger}:events`;
   }

@@ -60,7 +60,13 @@ export const PfCapacitySchema = Type.Object({
   maxVfs: Type.Integer({ minimum: 0 }),
   /** Configured (ready) VFs. */
   configured: Type.Integer({ minimum: 0 }),
-  /** VFs in use by containers that hold no reservation (not scheduled by rdmasched). */
+  /**
+   * In-use VFs of this PF whose pod holds no reservation on this node: the VF's report `podUid`
+   * is null/absent (a container not scheduled by rdmasched, or one the agent could not name yet)
+   * or names a pod with no ledger reservation on this node. VFs of pods with a reservation on
+   * the node are never counted here, whichever PF their reservation names, so reserved + foreign
+   * never counts one VF twice. Readers: held VFs of a PF = ledger reserved + foreignInUse.
+   */
   foreignInUse: Type.Integer({ minimum: 0 }),
   /** The agent is resizing the PF: it takes no new reservation until done. */
   resizing: Type.Boolean(),
