@@ -1,35 +1,45 @@
 /**
- * The filter path's per-node data in flat typed arrays, indexed by a node's slot (a small
+ * The filter path's per-node data, flat and interleaved, indexed by a node's slot (a small
  * integer the snapshot assigns per node name and keeps while the node exists). At 5,000
- * candidates per request, chasing object pointers per node costs more than the decision itself
- * (cache misses); here one Map lookup (name -> slot) is followed by reads of a few contiguous
- * arrays.
+ * candidates per request, chasing object pointers or reading several arrays per node costs more
+ * than the decision itself (cache misses); here a node's hot data is two adjacent numbers.
  *
- * A slot's epoch changes whenever anything its decisions depend on changes (a new report, its
- * reservations); a shape's memoised decision code for the slot is valid while it was computed
- * at the current epoch.
+ *   data[2 * slot]     unix ms after which the node is stale (last heartbeat + stale limit)
+ *   data[2 * slot + 1] epoch: changes whenever anything the node's decisions depend on changes
+ *                      (a new report, its reservations); 0 never matches a memo entry
+ *
+ * A request shape memoises one decision code per slot with the epoch it was computed at
+ * (shape.ts); it is valid while the slot's epoch is the same.
  */
 export class HotTable {
   capacity = 0;
-  /** Unix ms of the last heartbeat, per slot. */
-  heartbeatMs = new Float64Array(0);
-  /** Stale when `now - heartbeatMs > staleAfterMs`, per slot. */
-  staleAfterMs = new Float64Array(0);
-  /** Starts at 1 for a slot in use (0 never matches a memo entry). */
-  epoch = new Uint32Array(0);
+  data = new Float64Array(0);
 
   ensureCapacity(n: number): void {
     if (n <= this.capacity) return;
     const capacity = Math.max(n, this.capacity * 2, 64);
-    const grow = <T extends Float64Array | Uint32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(capacity);
-      next.set(old);
-      return next;
-    };
-    this.heartbeatMs = grow(this.heartbeatMs, (c) => new Float64Array(c));
-    this.staleAfterMs = grow(this.staleAfterMs, (c) => new Float64Array(c));
-    this.epoch = grow(this.epoch, (c) => new Uint32Array(c));
+    const next = new Float64Array(capacity * 2);
+    next.set(this.data);
+    this.data = next;
     this.capacity = capacity;
+  }
+
+  staleAt(slot: number): number {
+    return this.data[2 * slot] ?? 0;
+  }
+
+  setStaleAt(slot: number, ms: number): void {
+    this.data[2 * slot] = ms;
+  }
+
+  epoch(slot: number): number {
+    return this.data[2 * slot + 1] ?? 0;
+  }
+
+  /** Moves the slot to a new epoch (1..2^31-1, never 0). */
+  bumpEpoch(slot: number): void {
+    const next = ((this.data[2 * slot + 1] ?? 0) + 1) % 0x7fffffff;
+    this.data[2 * slot + 1] = next === 0 ? 1 : next;
   }
 }
 

@@ -144,18 +144,18 @@ export class SnapshotPhases implements FilterPhase, PrioritizePhase {
     }
     const snapshot = this.snapshot;
     const shape = snapshot.shapeOf(request);
-    const { heartbeatMs, staleAfterMs, epoch } = snapshot.table;
-    const codes = shape.codes;
-    const epochs = shape.epochs;
+    const data = snapshot.table.data;
+    const memo = shape.memo;
     for (let i = 0; i < n; i++) {
       const slot = slots[i] as number;
       let rejected: Reason | undefined;
       if (slot < 0) {
         rejected = UNKNOWN;
       } else {
+        const at = 2 * slot;
         const code =
-          epochs[slot] === epoch[slot] ? (codes[slot] as number) : snapshot.decisionCode(slot, shape);
-        const stale = nowMs - (heartbeatMs[slot] as number) > (staleAfterMs[slot] as number);
+          memo[at] === data[at + 1] ? (memo[at + 1] as number) : snapshot.decisionCode(slot, shape);
+        const stale = nowMs > (data[at] as number);
         if (code >= REJECTED) {
           const r = reasonById(code - REJECTED);
           rejected = !r.unresolvable && stale ? STALE : r;
@@ -182,14 +182,14 @@ export class SnapshotPhases implements FilterPhase, PrioritizePhase {
     if (demand.kind === 'invalid' || demand.request.totalVfs === 0) return outcome;
     const snapshot = this.snapshot;
     const shape = snapshot.shapeOf(demand.request);
-    const { heartbeatMs, staleAfterMs, epoch } = snapshot.table;
-    const codes = shape.codes;
-    const epochs = shape.epochs;
+    const data = snapshot.table.data;
+    const memo = shape.memo;
     for (let i = 0; i < n; i++) {
       const slot = slots[i] as number;
-      if (slot < 0 || nowMs - (heartbeatMs[slot] as number) > (staleAfterMs[slot] as number)) continue;
-      const code =
-        epochs[slot] === epoch[slot] ? (codes[slot] as number) : snapshot.decisionCode(slot, shape);
+      if (slot < 0) continue;
+      const at = 2 * slot;
+      if (nowMs > (data[at] as number)) continue;
+      const code = memo[at] === data[at + 1] ? (memo[at + 1] as number) : snapshot.decisionCode(slot, shape);
       if (code < REJECTED) scores[i] = code;
     }
     return outcome;

@@ -1,15 +1,13 @@
 /**
  * Request shapes: one interned object per distinct `requestShapeKey`, so "same question as last
- * time" is an identity check, and each shape carries the filter path's memo: one decision code
- * per node slot (see hot-table.ts), valid while the slot's epoch is unchanged.
+ * time" is an identity check, and each shape carries the filter path's memo: per node slot, the
+ * epoch a decision code was computed at and the code (hot-table.ts), side by side.
  */
 import { requestShapeKey, type PodRequest } from './pod-request.js';
 
 export class RequestShape {
-  /** Decision code per node slot (hot-table.ts `encodeDecision`). */
-  codes: Int16Array = new Int16Array(0);
-  /** Epoch of the slot each code was computed at; a code is valid when it equals the slot's epoch. */
-  epochs: Uint32Array = new Uint32Array(0);
+  /** `memo[2 * slot]` = epoch the code was computed at (0 = none), `memo[2 * slot + 1]` = code. */
+  memo: Int32Array = new Int32Array(0);
 
   constructor(
     readonly key: string,
@@ -18,9 +16,8 @@ export class RequestShape {
 
   /** Makes room for `capacity` slots; growing forgets the memo (it is recomputed on demand). */
   ensureCapacity(capacity: number): void {
-    if (this.codes.length >= capacity) return;
-    this.codes = new Int16Array(capacity);
-    this.epochs = new Uint32Array(capacity);
+    if (this.memo.length >= capacity * 2) return;
+    this.memo = new Int32Array(capacity * 2);
   }
 }
 
@@ -28,7 +25,7 @@ export class ShapeTable {
   private readonly shapes = new Map<string, RequestShape>();
 
   /**
-   * @param maxShapes bound on remembered shapes (each holds ~6 bytes per node); beyond it the
+   * @param maxShapes bound on remembered shapes (each holds 8 bytes per node); beyond it the
    * table starts over and memos are recomputed once.
    */
   constructor(private readonly maxShapes = 256) {}

@@ -159,13 +159,12 @@ export class Snapshot {
   }
 
   private bumpEpoch(slot: number): void {
-    const next = ((this.table.epoch[slot] ?? 0) + 1) >>> 0;
-    this.table.epoch[slot] = next === 0 ? 1 : next;
+    this.table.bumpEpoch(slot);
   }
 
   private setHeartbeat(view: NodeView, ms: number): void {
     view.lastHeartbeatMs = ms;
-    if (view.slot >= 0) this.table.heartbeatMs[view.slot] = ms;
+    if (view.slot >= 0) this.table.setStaleAt(view.slot, ms + view.staleAfterMs);
   }
 
   /** Makes `view` the node's current view, in its slot (allocated on first sight). */
@@ -180,8 +179,7 @@ export class Snapshot {
     }
     view.slot = slot;
     this.viewAt[slot] = view;
-    this.table.staleAfterMs[slot] = view.staleAfterMs;
-    this.table.heartbeatMs[slot] = view.lastHeartbeatMs;
+    this.table.setStaleAt(slot, view.lastHeartbeatMs + view.staleAfterMs);
     this.bumpEpoch(slot);
     this.nodes.set(view.name, view);
   }
@@ -334,14 +332,15 @@ export class Snapshot {
    * `shapeOf` (its memo sized to the table).
    */
   decisionCode(slot: number, shape: RequestShape): number {
-    const epoch = this.table.epoch[slot] ?? 0;
-    if (shape.epochs[slot] === epoch) return shape.codes[slot] ?? 0;
+    const epoch = this.table.epoch(slot);
+    const memo = shape.memo;
+    if (memo[2 * slot] === epoch) return memo[2 * slot + 1] ?? 0;
     const view = this.viewAt[slot];
     if (view === undefined) throw new Error(`no node in slot ${slot}`);
     const d = this.decide(view, shape);
     const code = d.feasible ? d.score : REJECTED + d.reason.id;
-    shape.codes[slot] = code;
-    shape.epochs[slot] = epoch;
+    memo[2 * slot] = epoch;
+    memo[2 * slot + 1] = code;
     return code;
   }
 
