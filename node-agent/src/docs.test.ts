@@ -22,7 +22,9 @@ describe('README stays in sync with the code', () => {
     expect(firstColumn(table).sort()).toEqual(CONFIG_FIELDS.map((f) => f[0]).sort());
     for (const [env, flag] of CONFIG_FIELDS)
       expect(table).toMatch(
-        new RegExp(`\\|\\s*\`${env}\`\\s*\\|\\s*${flag === '(env only)' ? '\\(env only\\)' : `\`${flag}\``}\\s*\\|`),
+        new RegExp(
+          `\\|\\s*\`${env}\`\\s*\\|\\s*${flag === '(env only)' ? '\\(env only\\)' : `\`${flag}\``}\\s*\\|`,
+        ),
       );
   });
   it('lists every agent metric', async () => {

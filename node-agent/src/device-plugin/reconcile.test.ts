@@ -142,6 +142,7 @@ describe('reservation hints', () => {
     const flaky: AgentLedger = {
       holds: (node) => (down ? Promise.reject(new Error('redis down')) : ledger.holds(node)),
       reservations: (uids) => ledger.reservations(uids),
+      reservationsOfNode: (node) => ledger.reservationsOfNode(node),
       takeClaim: (n, pf, o) => ledger.takeClaim(n, pf, o),
       releaseClaim: (n, pf, o) => ledger.releaseClaim(n, pf, o),
     };

@@ -8,7 +8,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   RedisKeys,
+  parseLedgerEvent,
   parseNodeEvent,
+  type LedgerEvent,
   parseProvisionResult,
   type NodeReport,
   type PfCapacity,
@@ -51,18 +53,24 @@ interface LedgerWorld {
   ledger: AgentLedger;
   reserve(podUid: string, pf: string, count: number, claim?: boolean): Promise<void>;
   claimOf(pf: string): Promise<string | undefined>;
+  /** The claim events appended so far (claimed / claim-released), oldest first. */
+  claimEvents(): Promise<LedgerEvent[]>;
 }
+const isClaimEvent = (e: LedgerEvent) => e.type === 'claimed' || e.type === 'claim-released';
 
 const ledgers: [string, () => LedgerWorld][] = [
   [
     'in memory',
     () => {
-      const l = new InMemoryLedger();
+      const l = new InMemoryLedger({ nowMs: () => 1_764_000_000_000 });
+      const events: LedgerEvent[] = [];
+      l.onEvent((e) => events.push(e));
       return {
         ledger: l,
         reserve: (podUid, pf, count, claim) =>
           Promise.resolve(l.reserve(makeReservation(podUid, pf, count), claim === true ? pf : undefined)),
         claimOf: (pf) => Promise.resolve(l.claims.get('node-a')?.get(pf)),
+        claimEvents: () => Promise.resolve(events.filter(isClaimEvent)),
       };
     },
   ],
@@ -71,13 +79,21 @@ const ledgers: [string, () => LedgerWorld][] = [
     () => {
       const keys = freshKeys();
       return {
-        ledger: new RedisLedger(r, keys),
+        ledger: new RedisLedger(r, keys, { nowMs: () => 1_764_000_000_000 }),
         reserve: async (podUid, pf, count, claim) => {
           await r.set(keys.reservation(podUid), JSON.stringify(makeReservation(podUid, pf, count)));
+          await r.sadd(keys.nodeReservations('node-a'), podUid);
           await r.hincrby(keys.nodeReserved('node-a'), pf, count);
           if (claim === true) await r.hset(keys.nodeResizing('node-a'), pf, podUid);
         },
         claimOf: async (pf) => (await r.hget(keys.nodeResizing('node-a'), pf)) ?? undefined,
+        claimEvents: async () =>
+          (await r.xrange(keys.ledgerEvents(), '-', '+')).map(([, fields]) => {
+            expect(fields[0]).toBe('event');
+            const e = parseLedgerEvent(fields[1] ?? '');
+            if (e === undefined) return expect.fail(`malformed ledger event ${fields[1] ?? ''}`);
+            return e;
+          }),
       };
     },
   ],
@@ -95,6 +111,24 @@ describe.each(ledgers)('the ledger contract (%s)', (_name, make) => {
     await w.reserve('pod-1', PF, 2);
     expect(await w.ledger.takeClaim('node-a', PF, 'agent')).toMatchObject({ ok: false, reason: 'HELD' });
     expect(await w.claimOf(PF)).toBeUndefined();
+    // One event per change, in order: a confirmed claim and refused or foreign releases append none.
+    const at = 1_764_000_000_000;
+    expect(await w.claimEvents()).toEqual([
+      { type: 'claimed', node: 'node-a', pf: PF, owner: 'agent', atMs: at },
+      { type: 'claim-released', node: 'node-a', pf: PF, owner: 'agent', atMs: at },
+    ]);
+  });
+
+  it('lists the reservations of a node with the pod names the kubelet reports', async () => {
+    const w = make();
+    await w.reserve('pod-1', PF, 2);
+    await w.reserve('pod-2', '0000:9e:00.0', 1);
+    const mine = await w.ledger.reservationsOfNode('node-a');
+    expect(mine.map((r) => [r.podUid, r.namespace, r.podName]).sort()).toEqual([
+      ['pod-1', 'team-a', 'pod-pod-1'],
+      ['pod-2', 'team-a', 'pod-pod-2'],
+    ]);
+    expect(await w.ledger.reservationsOfNode('node-b')).toEqual([]);
   });
 
   it('a pod claims a PF only for its own reservation, and only when nobody else holds it', async () => {
@@ -115,6 +149,9 @@ describe.each(ledgers)('the ledger contract (%s)', (_name, make) => {
     const holds = await w.ledger.holds('node-a');
     expect(holds.reserved.get(PF)).toBe(3);
     expect((await w.ledger.reservations(['pod-1', 'pod-x'])).size).toBe(1);
+    // pod-1's claim came with its reservation (the bind script's own `reserved` event); taking it
+    // again changes nothing, so the only claim event is its release.
+    expect((await w.claimEvents()).map((e) => e.type)).toEqual(['claim-released']);
   });
 });
 
