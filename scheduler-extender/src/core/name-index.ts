@@ -24,14 +24,12 @@ export function hashName(s: string): number {
 
 export class NameIndex {
   private count = 0;
-  /**
-   * Open addressing, two ints per bucket: [slot + 1 (0 = empty), hash]. Power-of-two bucket
-   * count, at most half full. Keeping the hash in the bucket rejects most non-matches without
-   * touching anything else.
-   */
-  private buckets = new Int32Array(128);
-  /** Per slot: [offset of the name in `bytes`, length (0 = slot unused)]. */
-  private meta = new Uint32Array(32);
+  /** Open addressing: slot + 1, or EMPTY. Power-of-two size, at most half full. */
+  private buckets = new Int32Array(64);
+  /** Per slot: hash, offset and length of the name in `bytes`; length 0 = slot unused. */
+  private hashes = new Uint32Array(16);
+  private offsets = new Uint32Array(16);
+  private lengths = new Uint16Array(16);
   private bytes = new Uint8Array(1024);
   private used = 0;
 
@@ -44,27 +42,28 @@ export class NameIndex {
     const len = name.length;
     let h = FNV_OFFSET;
     for (let i = 0; i < len; i++) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
+    h >>>= 0;
     const buckets = this.buckets;
-    const mask = (buckets.length >> 1) - 1;
+    const mask = buckets.length - 1;
+    const hashes = this.hashes;
+    const lengths = this.lengths;
     for (let b = h & mask; ; b = (b + 1) & mask) {
-      const entry = buckets[2 * b] as number;
+      const entry = buckets[b] as number;
       if (entry === EMPTY) return -1;
-      if (buckets[2 * b + 1] === h) {
-        const slot = entry - 1;
-        if (this.meta[2 * slot + 1] === len && this.equals(slot, name)) return slot;
-      }
+      const slot = entry - 1;
+      if (hashes[slot] === h && lengths[slot] === len && this.equals(slot, name)) return slot;
     }
   }
 
   /** Length in bytes of the name indexed at `slot` (0 when none). */
   nameLength(slot: number): number {
-    return this.meta[2 * slot + 1] ?? 0;
+    return this.lengths[slot] ?? 0;
   }
 
   /** Copies the name indexed at `slot` into `out` at `offset`; returns the offset after it. */
   copyName(slot: number, out: Uint8Array, offset: number): number {
-    const o = this.meta[2 * slot] as number;
-    const len = this.meta[2 * slot + 1] as number;
+    const o = this.offsets[slot] as number;
+    const len = this.lengths[slot] as number;
     const bytes = this.bytes;
     for (let i = 0; i < len; i++) out[offset + i] = bytes[o + i] as number;
     return offset + len;
@@ -72,7 +71,7 @@ export class NameIndex {
 
   private equals(slot: number, name: string): boolean {
     const bytes = this.bytes;
-    const o = this.meta[2 * slot] as number;
+    const o = this.offsets[slot] as number;
     for (let i = 0; i < name.length; i++) if (bytes[o + i] !== name.charCodeAt(i)) return false;
     return true;
   }
@@ -90,11 +89,12 @@ export class NameIndex {
       this.bytes[o + i] = c;
     }
     this.used += name.length;
-    this.meta[2 * slot] = o;
-    this.meta[2 * slot + 1] = name.length;
+    this.offsets[slot] = o;
+    this.lengths[slot] = name.length;
+    this.hashes[slot] = hashName(name);
     this.count++;
-    if (this.count * 2 > this.buckets.length >> 1) this.rehash(this.buckets.length * 2);
-    else this.place(slot, hashName(name) | 0);
+    if (this.count * 2 > this.buckets.length) this.rehash(this.buckets.length * 2);
+    else this.place(slot);
   }
 
   /** Rebuilds the index from `entries` (name, slot), e.g. after a removal. */
@@ -102,35 +102,36 @@ export class NameIndex {
     const list = [...entries];
     this.count = 0;
     this.used = 0;
-    this.meta.fill(0);
-    let buckets = 64;
-    while (buckets < list.length * 2 + 2) buckets *= 2;
-    this.buckets = new Int32Array(buckets * 2);
+    this.lengths.fill(0);
+    let size = 64;
+    while (size < list.length * 2 + 2) size *= 2;
+    this.buckets = new Int32Array(size);
     for (const [name, slot] of list) this.set(name, slot);
   }
 
-  private place(slot: number, hash: number): void {
-    const mask = (this.buckets.length >> 1) - 1;
-    let b = hash & mask;
-    while (this.buckets[2 * b] !== EMPTY) b = (b + 1) & mask;
-    this.buckets[2 * b] = slot + 1;
-    this.buckets[2 * b + 1] = hash;
+  private place(slot: number): void {
+    const mask = this.buckets.length - 1;
+    let b = (this.hashes[slot] as number) & mask;
+    while (this.buckets[b] !== EMPTY) b = (b + 1) & mask;
+    this.buckets[b] = slot + 1;
   }
 
   private rehash(size: number): void {
-    const old = this.buckets;
     this.buckets = new Int32Array(size);
-    for (let b = 0; b < old.length; b += 2) {
-      const entry = old[b] as number;
-      if (entry !== EMPTY) this.place(entry - 1, old[b + 1] as number);
-    }
+    for (let slot = 0; slot < this.lengths.length; slot++) if (this.lengths[slot] !== 0) this.place(slot);
   }
 
   private ensureSlot(slot: number): void {
-    if (2 * slot + 1 < this.meta.length) return;
-    const next = new Uint32Array(Math.max(2 * (slot + 1), this.meta.length * 2));
-    next.set(this.meta);
-    this.meta = next;
+    if (slot < this.hashes.length) return;
+    const n = Math.max(slot + 1, this.hashes.length * 2);
+    const grow = <T extends Uint32Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const next = make(n);
+      next.set(a);
+      return next;
+    };
+    this.hashes = grow(this.hashes, (c) => new Uint32Array(c));
+    this.offsets = grow(this.offsets, (c) => new Uint32Array(c));
+    this.lengths = grow(this.lengths, (c) => new Uint16Array(c));
   }
 
   private ensureBytes(extra: number): void {
