@@ -13,6 +13,7 @@ import type { AgentMetrics } from '../metrics.js';
 export interface Snapshot {
   readonly discovery: Discovery;
   readonly holds: NodeHolds;
+  /** Reservation records on this node of the pods that use VFs here. */
   readonly reservations: ReadonlyMap<string, Reservation>;
   readonly inUse: ReadonlyMap<string, VfAllocation>;
   /** False when the ledger could not be read (holds are the last known ones). */
@@ -57,7 +58,9 @@ export class HostView {
         const pods = [
           ...new Set([...inUse.values()].map((a) => a.podUid).filter((u): u is string => u !== null)),
         ];
-        this.#reservations = pods.length === 0 ? new Map() : await this.deps.ledger.reservations(pods);
+        const records = pods.length === 0 ? new Map() : await this.deps.ledger.reservations(pods);
+        // Only reservations on this node say that a pod is rdmasched's here (contracts: foreignInUse).
+        this.#reservations = new Map([...records].filter(([, r]) => r.node === this.deps.nodeName));
         this.#holds = holds;
       } catch {
         ledgerOk = false;
