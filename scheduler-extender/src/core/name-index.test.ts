@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NameIndex } from './name-index.js';
+import { choosePlan, hashName, NameIndex } from './name-index.js';
 
 const nameArb = fc.stringMatching(/^[a-z0-9]([-a-z0-9.]{0,20}[a-z0-9])?$/);
 
@@ -40,5 +40,37 @@ describe('NameIndex', () => {
 
   it('refuses a name it could not compare byte for byte', () => {
     expect(() => new NameIndex().set('nœud', 0)).toThrow(/not ASCII/);
+  });
+});
+
+describe('choosePlan', () => {
+  const distinctUnder = (names: string[], plan: Int32Array | null) =>
+    new Set(names.map((n) => hashName(n, plan))).size;
+
+  it.each([
+    ['numbered', Array.from({ length: 3000 }, (_, i) => `rdma-node-${String(i).padStart(5, '0')}`)],
+    ['cloud DNS', Array.from({ length: 3000 }, (_, i) => `ip-10-0-${i >> 8}-${i & 255}.ec2.internal`)],
+    ['racks', Array.from({ length: 3000 }, (_, i) => `r${i % 50}-gpu-${Math.floor(i / 50)}.dc1.example.com`)],
+  ])('reads a few positions that tell %s names apart', (_kind, names) => {
+    const plan = choosePlan(names);
+    expect(plan).not.toBeNull();
+    expect(plan?.length).toBeLessThanOrEqual(8);
+    expect(distinctUnder(names, plan)).toBeGreaterThanOrEqual(names.length * 0.98);
+  });
+
+  it('falls back to the whole name when a few positions cannot tell names apart', () => {
+    const names = Array.from(
+      { length: 500 },
+      (_, i) =>
+        `x${i.toString(36).padStart(4, '0')}${'y'.repeat(60)}${i.toString(2).padStart(12, '0')}${'z'.repeat(60)}`,
+    );
+    // Whatever the plan, lookups stay exact.
+    const index = new NameIndex();
+    index.rebuild(
+      names.map((n, i) => [n, i] as const),
+      { replan: true },
+    );
+    names.forEach((n, i) => expect(index.get(n)).toBe(i));
+    expect(index.get(`${names[0] ?? ''}-`)).toBe(-1);
   });
 });

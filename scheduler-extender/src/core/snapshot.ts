@@ -87,6 +87,8 @@ export class Snapshot {
   private readonly unsubscribe: () => void;
   private sequence = 0;
   private slotSequence = 0;
+  /** During replaceAll: new names are indexed once, at the end. */
+  private bulk = false;
   private isLoaded = false;
 
   constructor(opts: SnapshotOptions) {
@@ -173,7 +175,7 @@ export class Snapshot {
     if (slot === undefined) {
       slot = this.freeSlots.pop() ?? this.viewAt.length;
       this.slots.set(view.name, slot);
-      this.index.set(view.name, slot);
+      if (!this.bulk) this.index.set(view.name, slot);
       this.slotSequence++;
       this.table.ensureCapacity(slot + 1);
     }
@@ -289,9 +291,15 @@ export class Snapshot {
       if (view !== undefined) next.set(view.name, view);
     }
     const gone = [...this.nodes.keys()].filter((name) => !next.has(name));
-    for (const name of gone) this.uninstall(name, false);
-    if (gone.length > 0) this.index.rebuild(this.slots);
-    for (const view of next.values()) if (this.nodes.get(view.name) !== view) this.install(view);
+    const added = [...next.keys()].some((name) => !this.slots.has(name));
+    this.bulk = true;
+    try {
+      for (const name of gone) this.uninstall(name, false);
+      for (const view of next.values()) if (this.nodes.get(view.name) !== view) this.install(view);
+    } finally {
+      this.bulk = false;
+    }
+    if (gone.length > 0 || added) this.index.rebuild(this.slots, { replan: true });
     this.sequence++;
     for (const o of outcomes) this.emit(o);
     for (const l of this.listeners) l.onReload?.(this.nodes.size);
