@@ -1,6 +1,6 @@
-import { readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { SysfsReader } from '../../ports/sysfs-reader.js';
+import { NODE_FS, type SimFsPromises } from './sim-fs.js';
 
 /** Refuses paths that could leave the root: absolute, `..`, NUL, empty components. */
 export function isSafeRelativePath(path: string): boolean {
@@ -11,14 +11,18 @@ export function isSafeRelativePath(path: string): boolean {
 
 /**
  * The one sysfs reader, for Linux and for simulated trees: plain reads, readlink and realpath on a
- * real directory tree under `root`. Reads are capped (sysfs attributes are at most a page).
+ * directory tree under `root`, in the host's filesystem (`node:fs`, the default) or in a
+ * node:fs-compatible one (a simulated host in memory, `MemoryFs`). Reads are capped (sysfs
+ * attributes are at most a page).
  */
 export class FsSysfsReader implements SysfsReader {
   readonly root: string;
+  readonly #fs: SimFsPromises;
   #rootReal: Promise<string> | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, fs: SimFsPromises = NODE_FS.promises) {
     this.root = resolve(root);
+    this.#fs = fs;
   }
 
   #abs(path: string): string | undefined {
@@ -29,7 +33,7 @@ export class FsSysfsReader implements SysfsReader {
     const abs = this.#abs(path);
     if (abs === undefined) return undefined;
     try {
-      const text = await readFile(abs, { encoding: 'utf8' });
+      const text = await this.#fs.readFile(abs, { encoding: 'utf8' });
       const capped = text.length > 65_536 ? text.slice(0, 65_536) : text;
       return capped.endsWith('\n') ? capped.slice(0, -1) : capped;
     } catch {
@@ -41,7 +45,7 @@ export class FsSysfsReader implements SysfsReader {
     const abs = this.#abs(path);
     if (abs === undefined) return undefined;
     try {
-      return await readlink(abs);
+      return await this.#fs.readlink(abs);
     } catch {
       return undefined;
     }
@@ -51,8 +55,8 @@ export class FsSysfsReader implements SysfsReader {
     const abs = this.#abs(path);
     if (abs === undefined) return undefined;
     try {
-      this.#rootReal ??= realpath(this.root);
-      const [rootReal, real] = await Promise.all([this.#rootReal, realpath(abs)]);
+      this.#rootReal ??= this.#fs.realpath(this.root);
+      const [rootReal, real] = await Promise.all([this.#rootReal, this.#fs.realpath(abs)]);
       if (real === rootReal) return '';
       if (!real.startsWith(rootReal + sep)) return undefined;
       return real
@@ -69,7 +73,7 @@ export class FsSysfsReader implements SysfsReader {
     const abs = this.#abs(path);
     if (abs === undefined) return [];
     try {
-      return (await readdir(abs)).sort();
+      return (await this.#fs.readdir(abs)).sort();
     } catch {
       return [];
     }
@@ -79,7 +83,7 @@ export class FsSysfsReader implements SysfsReader {
     const abs = this.#abs(path);
     if (abs === undefined) return false;
     try {
-      await stat(abs);
+      await this.#fs.stat(abs);
       return true;
     } catch {
       return false;

@@ -6,7 +6,6 @@
  * The kernel's own state is the tree itself (plus sim-state.ts for what sysfs does not show).
  * Callers (SimulatedHost) validate writes; these methods apply accepted changes.
  */
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CONNECTX_PFS, CONNECTX_VF_IDS, VENDOR_MELLANOX, VENDOR_NVIDIA } from '../../core/pci-ids.js';
 import { vfPciAddress } from '../../core/pci-address.js';
@@ -29,18 +28,8 @@ import {
   sysfsGuid,
   zeroGid,
 } from './device-files.js';
-import {
-  exists,
-  isLink,
-  kernfsLink,
-  listDir,
-  readAttr,
-  readLinkOrUndefined,
-  removeTree,
-  writeAttr,
-  writeAttrs,
-  writeOnlyAttr,
-} from './kernfs.js';
+import { NODE_FS, type SimFs } from '../fs/sim-fs.js';
+import { Kernfs } from './kernfs.js';
 import { saveSimState, type NicInfo, type SimState, type VportConfig } from './sim-state.js';
 
 export interface PciFunctionInit {
@@ -83,18 +72,35 @@ interface FunctionIdentity {
   readonly gids: number;
 }
 
+export interface SimKernelOptions {
+  /** The filesystem the tree lives in (default: the host's). */
+  readonly fs?: SimFs;
+  /**
+   * Keep `<dir>/sim/state.json` up to date after every change, so another process can reopen the
+   * host (default true). In-memory hosts keep the state in this object only.
+   */
+  readonly persist?: boolean;
+}
+
 export class SimKernel {
   readonly sys: string;
+  readonly fs: SimFs;
+  readonly kfs: Kernfs;
+  readonly #persist: boolean;
 
   constructor(
     readonly dir: string,
     readonly state: SimState,
+    opts: SimKernelOptions = {},
   ) {
     this.sys = join(dir, 'sys');
+    this.fs = opts.fs ?? NODE_FS;
+    this.kfs = new Kernfs(this.fs);
+    this.#persist = opts.persist ?? true;
   }
 
   save(): void {
-    saveSimState(this.dir, this.state);
+    if (this.#persist) saveSimState(this.dir, this.state, this.fs);
   }
 
   // ---------------------------------------------------------------- lookups
@@ -105,9 +111,9 @@ export class SimKernel {
 
   /** The device's real directory under devices/, or undefined when no such function exists. */
   deviceDir(bdf: string): string | undefined {
-    if (!isLink(this.busLink(bdf))) return undefined;
+    if (!this.kfs.isLink(this.busLink(bdf))) return undefined;
     try {
-      return realpathSync(this.busLink(bdf));
+      return this.fs.realpathSync(this.busLink(bdf));
     } catch {
       return undefined;
     }
@@ -115,18 +121,18 @@ export class SimKernel {
 
   attr(bdf: string, name: string): string | undefined {
     const d = this.deviceDir(bdf);
-    return d === undefined ? undefined : readAttr(join(d, name));
+    return d === undefined ? undefined : this.kfs.readAttr(join(d, name));
   }
 
   boundDriver(bdf: string): string | undefined {
     const d = this.deviceDir(bdf);
-    const link = d === undefined ? undefined : readLinkOrUndefined(join(d, 'driver'));
+    const link = d === undefined ? undefined : this.kfs.readLinkOrUndefined(join(d, 'driver'));
     return link === undefined ? undefined : basename(link);
   }
 
   physfnOf(bdf: string): string | undefined {
     const d = this.deviceDir(bdf);
-    const link = d === undefined ? undefined : readLinkOrUndefined(join(d, 'physfn'));
+    const link = d === undefined ? undefined : this.kfs.readLinkOrUndefined(join(d, 'physfn'));
     return link === undefined ? undefined : basename(link);
   }
 
@@ -134,9 +140,10 @@ export class SimKernel {
   vfIndexOf(pf: string, vf: string): number | undefined {
     const d = this.deviceDir(pf);
     if (d === undefined) return undefined;
-    for (const name of listDir(d)) {
+    for (const name of this.kfs.listDir(d)) {
       const m = /^virtfn([0-9]+)$/.exec(name);
-      if (m !== null && basename(readLinkOrUndefined(join(d, name)) ?? '') === vf) return Number(m[1]);
+      if (m !== null && basename(this.kfs.readLinkOrUndefined(join(d, name)) ?? '') === vf)
+        return Number(m[1]);
     }
     return undefined;
   }
@@ -145,9 +152,9 @@ export class SimKernel {
     const d = this.deviceDir(pf);
     if (d === undefined) return [];
     const out: { index: number; bdf: string }[] = [];
-    for (const name of listDir(d)) {
+    for (const name of this.kfs.listDir(d)) {
       const m = /^virtfn([0-9]+)$/.exec(name);
-      const target = m === null ? undefined : readLinkOrUndefined(join(d, name));
+      const target = m === null ? undefined : this.kfs.readLinkOrUndefined(join(d, name));
       if (m !== null && target !== undefined) out.push({ index: Number(m[1]), bdf: basename(target) });
     }
     return out.sort((a, b) => a.index - b.index);
@@ -198,7 +205,7 @@ export class SimKernel {
       classCode: f.classCode,
     };
     const alias = modalias(ids);
-    writeAttrs(d, {
+    this.kfs.writeAttrs(d, {
       vendor: f.vendorId,
       device: f.deviceId,
       subsystem_vendor: f.subsystemVendor,
@@ -225,20 +232,20 @@ export class SimKernel {
       ari_enabled: 0,
       uevent: pciUevent({ ...ids, driver: null, bdf: f.bdf, modalias: alias }),
     });
-    writeFileSync(
+    this.fs.writeFileSync(
       join(d, 'config'),
       configSpace({ ...ids, revision: f.revision, bridge: f.bridge !== undefined }),
     );
-    writeOnlyAttr(join(d, 'remove'));
-    writeOnlyAttr(join(d, 'rescan'));
-    kernfsLink(join(d, 'subsystem'), join(this.sys, 'bus/pci'));
+    this.kfs.writeOnlyAttr(join(d, 'remove'));
+    this.kfs.writeOnlyAttr(join(d, 'rescan'));
+    this.kfs.link(join(d, 'subsystem'), join(this.sys, 'bus/pci'));
     const group = this.state.nextIommuGroup++;
     const groupDir = join(this.sys, 'kernel/iommu_groups', String(group));
-    writeAttrs(groupDir, { type: 'DMA' });
-    kernfsLink(join(groupDir, 'devices', f.bdf), d);
-    kernfsLink(join(d, 'iommu_group'), groupDir);
+    this.kfs.writeAttrs(groupDir, { type: 'DMA' });
+    this.kfs.link(join(groupDir, 'devices', f.bdf), d);
+    this.kfs.link(join(d, 'iommu_group'), groupDir);
     if (f.bridge !== undefined) {
-      writeAttrs(d, {
+      this.kfs.writeAttrs(d, {
         secondary_bus_number: f.bridge.secondary,
         subordinate_bus_number: f.bridge.subordinate,
       });
@@ -248,17 +255,20 @@ export class SimKernel {
         f.cpuList,
       );
     }
-    kernfsLink(this.busLink(f.bdf), d);
+    this.kfs.link(this.busLink(f.bdf), d);
     return d;
   }
 
   /** `<bridge>/pci_bus/<dddd:bb>` and its `class/pci_bus` link. */
   createPciBus(bridgeDir: string, name: string, cpuList: string): void {
     const busDir = join(bridgeDir, 'pci_bus', name);
-    writeAttrs(busDir, { cpulistaffinity: cpuList, cpuaffinity: cpuMask(cpuList, this.state.totalCpus) });
-    writeOnlyAttr(join(busDir, 'rescan'));
-    kernfsLink(join(busDir, 'subsystem'), join(this.sys, 'class/pci_bus'));
-    kernfsLink(join(this.sys, 'class/pci_bus', name), busDir);
+    this.kfs.writeAttrs(busDir, {
+      cpulistaffinity: cpuList,
+      cpuaffinity: cpuMask(cpuList, this.state.totalCpus),
+    });
+    this.kfs.writeOnlyAttr(join(busDir, 'rescan'));
+    this.kfs.link(join(busDir, 'subsystem'), join(this.sys, 'class/pci_bus'));
+    this.kfs.link(join(this.sys, 'class/pci_bus', name), busDir);
   }
 
   /** Removes a function (VF teardown): its children, driver links, bus link, iommu group. */
@@ -267,10 +277,10 @@ export class SimKernel {
     if (d === undefined) return;
     const driver = this.boundDriver(bdf);
     if (driver !== undefined) this.detachDriver(bdf, driver);
-    const group = readLinkOrUndefined(join(d, 'iommu_group'));
-    if (group !== undefined) removeTree(join(this.sys, 'kernel/iommu_groups', basename(group)));
-    removeTree(this.busLink(bdf));
-    removeTree(d);
+    const group = this.kfs.readLinkOrUndefined(join(d, 'iommu_group'));
+    if (group !== undefined) this.kfs.removeTree(join(this.sys, 'kernel/iommu_groups', basename(group)));
+    this.kfs.removeTree(this.busLink(bdf));
+    this.kfs.removeTree(d);
   }
 
   // ---------------------------------------------------------------- drivers
@@ -280,8 +290,8 @@ export class SimKernel {
     const d = this.deviceDir(bdf);
     if (d === undefined) return;
     const drvDir = join(this.sys, 'bus/pci/drivers', driver);
-    kernfsLink(join(d, 'driver'), drvDir);
-    kernfsLink(join(drvDir, bdf), d);
+    this.kfs.link(join(d, 'driver'), drvDir);
+    this.kfs.link(join(drvDir, bdf), d);
     this.rewriteUevent(bdf, driver);
     if (driver === 'mlx5_core') this.createMlx5Children(bdf);
   }
@@ -290,15 +300,15 @@ export class SimKernel {
     const d = this.deviceDir(bdf);
     if (d === undefined) return;
     if (driver === 'mlx5_core') this.removeMlx5Children(bdf);
-    removeTree(join(d, 'driver'));
-    removeTree(join(this.sys, 'bus/pci/drivers', driver, bdf));
+    this.kfs.removeTree(join(d, 'driver'));
+    this.kfs.removeTree(join(this.sys, 'bus/pci/drivers', driver, bdf));
     this.rewriteUevent(bdf, null);
   }
 
   rewriteUevent(bdf: string, driver: string | null): void {
     const d = this.deviceDir(bdf);
     if (d === undefined) return;
-    const a = (n: string) => readAttr(join(d, n)) ?? '';
+    const a = (n: string) => this.kfs.readAttr(join(d, n)) ?? '';
     const ids = {
       vendorId: a('vendor'),
       deviceId: a('device'),
@@ -306,7 +316,7 @@ export class SimKernel {
       subsystemDevice: a('subsystem_device'),
       classCode: a('class'),
     };
-    writeAttr(join(d, 'uevent'), pciUevent({ ...ids, driver, bdf, modalias: a('modalias') }));
+    this.kfs.writeAttr(join(d, 'uevent'), pciUevent({ ...ids, driver, bdf, modalias: a('modalias') }));
   }
 
   // ---------------------------------------------------------------- SR-IOV
@@ -315,7 +325,7 @@ export class SimKernel {
   enableVfs(pf: string, n: number, bind: (vf: string) => void): void {
     const pfDir = this.deviceDir(pf);
     if (pfDir === undefined) return;
-    const a = (name: string) => readAttr(join(pfDir, name)) ?? '';
+    const a = (name: string) => this.kfs.readAttr(join(pfDir, name)) ?? '';
     const offset = Number(a('sriov_offset') || '1');
     const stride = Number(a('sriov_stride') || '1');
     const vfDevice = `0x${a('sriov_vf_device').padStart(4, '0')}`;
@@ -340,12 +350,12 @@ export class SimKernel {
         maxLinkSpeed: 'Unknown',
         maxLinkWidth: 0,
       });
-      kernfsLink(join(vfDir, 'physfn'), pfDir);
-      kernfsLink(join(pfDir, `virtfn${i}`), vfDir);
-      writeOnlyAttr(join(vfDir, 'sriov_vf_msix_count'));
+      this.kfs.link(join(vfDir, 'physfn'), pfDir);
+      this.kfs.link(join(pfDir, `virtfn${i}`), vfDir);
+      this.kfs.writeOnlyAttr(join(vfDir, 'sriov_vf_msix_count'));
       created.push(vf);
     }
-    writeAttr(join(pfDir, 'sriov_numvfs'), created.length);
+    this.kfs.writeAttr(join(pfDir, 'sriov_numvfs'), created.length);
     if (autoprobe) for (const vf of created) bind(vf);
   }
 
@@ -355,9 +365,9 @@ export class SimKernel {
     if (pfDir === undefined) return;
     for (const { index, bdf } of this.vfsOf(pf)) {
       this.removePciFunction(bdf);
-      removeTree(join(pfDir, `virtfn${index}`));
+      this.kfs.removeTree(join(pfDir, `virtfn${index}`));
     }
-    writeAttr(join(pfDir, 'sriov_numvfs'), 0);
+    this.kfs.writeAttr(join(pfDir, 'sriov_numvfs'), 0);
     delete this.state.vports[pf];
   }
 
@@ -371,7 +381,8 @@ export class SimKernel {
   /** Lowest free N of `<prefix>N` among the entries of a class directory (the kernel's ida). */
   #lowestFree(classDir: string, prefix: string): number {
     const used = new Set(
-      listDir(join(this.sys, classDir))
+      this.kfs
+        .listDir(join(this.sys, classDir))
         .filter((n) => n.startsWith(prefix))
         .map((n) => Number(n.slice(prefix.length)))
         .filter((n) => Number.isInteger(n)),
@@ -447,7 +458,7 @@ export class SimKernel {
     // netdev
     const ifname = id.netdev;
     const netDir = join(d, 'net', ifname);
-    writeAttrs(netDir, {
+    this.kfs.writeAttrs(netDir, {
       type: ib ? 32 : 1,
       ifindex: this.state.nextIfindex,
       iflink: this.state.nextIfindex,
@@ -466,16 +477,16 @@ export class SimKernel {
       tx_queue_len: ib ? 256 : 1000,
     });
     this.state.nextIfindex++;
-    if (id.kind === 'pf' && !ib) writeAttr(join(netDir, 'phys_port_name'), 'p0');
-    kernfsLink(join(netDir, 'device'), d);
-    kernfsLink(join(netDir, 'subsystem'), join(this.sys, 'class/net'));
-    kernfsLink(join(this.sys, 'class/net', ifname), netDir);
+    if (id.kind === 'pf' && !ib) this.kfs.writeAttr(join(netDir, 'phys_port_name'), 'p0');
+    this.kfs.link(join(netDir, 'device'), d);
+    this.kfs.link(join(netDir, 'subsystem'), join(this.sys, 'class/net'));
+    this.kfs.link(join(this.sys, 'class/net', ifname), netDir);
     // RDMA device
     const ibName = `mlx5_${this.#lowestFree('class/infiniband', 'mlx5_')}`;
     const ibDir = join(d, 'infiniband', ibName);
     const nodeGuid = id.nodeGuid === null ? ZERO_SYSFS_GUID : sysfsGuid(id.nodeGuid);
     const pfNic = id.nic;
-    writeAttrs(ibDir, {
+    this.kfs.writeAttrs(ibDir, {
       node_type: '1: CA',
       node_guid: nodeGuid,
       sys_image_guid: sysfsGuid(pfNic.nodeGuid),
@@ -487,33 +498,33 @@ export class SimKernel {
       fw_pages: 0,
       reg_pages: 0,
     });
-    kernfsLink(join(ibDir, 'device'), d);
-    kernfsLink(join(ibDir, 'subsystem'), join(this.sys, 'class/infiniband'));
-    kernfsLink(join(this.sys, 'class/infiniband', ibName), ibDir);
+    this.kfs.link(join(ibDir, 'device'), d);
+    this.kfs.link(join(ibDir, 'subsystem'), join(this.sys, 'class/infiniband'));
+    this.kfs.link(join(this.sys, 'class/infiniband', ibName), ibDir);
     this.#writePort(join(ibDir, 'ports', '1'), id, ifname);
     // verbs and MAD char devices
     const uverbs = this.#lowestFree('class/infiniband_verbs', 'uverbs');
     const uvDir = join(d, 'infiniband_verbs', `uverbs${uverbs}`);
-    writeAttrs(uvDir, { ibdev: ibName, abi_version: 1, dev: `231:${192 + uverbs}` });
-    kernfsLink(join(uvDir, 'device'), d);
-    kernfsLink(join(this.sys, 'class/infiniband_verbs', `uverbs${uverbs}`), uvDir);
+    this.kfs.writeAttrs(uvDir, { ibdev: ibName, abi_version: 1, dev: `231:${192 + uverbs}` });
+    this.kfs.link(join(uvDir, 'device'), d);
+    this.kfs.link(join(this.sys, 'class/infiniband_verbs', `uverbs${uverbs}`), uvDir);
     const umad = this.#lowestFree('class/infiniband_mad', 'umad');
     for (const [name, minor] of [
       [`umad${umad}`, umad],
       [`issm${umad}`, 64 + umad],
     ] as const) {
       const madDir = join(d, 'infiniband_mad', name);
-      writeAttrs(madDir, { ibdev: ibName, port: 1, dev: `231:${minor}` });
-      kernfsLink(join(madDir, 'device'), d);
-      kernfsLink(join(this.sys, 'class/infiniband_mad', name), madDir);
+      this.kfs.writeAttrs(madDir, { ibdev: ibName, port: 1, dev: `231:${minor}` });
+      this.kfs.link(join(madDir, 'device'), d);
+      this.kfs.link(join(this.sys, 'class/infiniband_mad', name), madDir);
     }
     if (id.kind === 'pf') {
       const aux = this.state.nextAux++;
-      writeAttrs(join(d, `mlx5_core.rdma.${aux}`), {
+      this.kfs.writeAttrs(join(d, `mlx5_core.rdma.${aux}`), {
         uevent: `DRIVER=mlx5_ib\nMODALIAS=auxiliary:mlx5_core.rdma`,
       });
       if (!ib)
-        writeAttrs(join(d, `mlx5_core.eth.${aux}`), {
+        this.kfs.writeAttrs(join(d, `mlx5_core.eth.${aux}`), {
           uevent: `DRIVER=mlx5_core.eth\nMODALIAS=auxiliary:mlx5_core.eth`,
         });
     }
@@ -527,7 +538,7 @@ export class SimKernel {
 
   #writePort(portDir: string, id: FunctionIdentity, ifname: string): void {
     const ib = id.nic.linkType === 'ib';
-    writeAttrs(portDir, {
+    this.kfs.writeAttrs(portDir, {
       state: portStateText(id.portState),
       phys_state: physStateText(id.nic.portState),
       rate: id.nic.rate,
@@ -539,7 +550,7 @@ export class SimKernel {
       cap_mask: ib ? '0xa751e848' : '0x04010000',
     });
     const gidsDir = join(portDir, 'gids');
-    mkdirSync(gidsDir, { recursive: true });
+    this.fs.mkdirSync(gidsDir, { recursive: true });
     const gid0 = ib ? ibGid0(id.portGuid) : id.mac !== null ? roceLinkLocalGid(id.mac) : zeroGid();
     const populated: { index: number; type: string }[] = [];
     if (ib && id.portGuid !== null) populated.push({ index: 0, type: 'IB/RoCE v1' });
@@ -547,26 +558,26 @@ export class SimKernel {
       populated.push({ index: 0, type: 'IB/RoCE v1' }, { index: 1, type: 'RoCE v2' });
     for (let i = 0; i < id.gids; i++) {
       const isPopulated = populated.some((p) => p.index === i);
-      writeAttr(join(gidsDir, String(i)), isPopulated ? gid0 : zeroGid());
+      this.kfs.writeAttr(join(gidsDir, String(i)), isPopulated ? gid0 : zeroGid());
     }
     // gid_attrs entries of empty GIDs answer EINVAL on real kernels; a file cannot, so they are absent.
     for (const p of populated) {
-      writeAttrs(join(portDir, 'gid_attrs/types'), { [String(p.index)]: p.type });
-      if (!ib) writeAttrs(join(portDir, 'gid_attrs/ndevs'), { [String(p.index)]: ifname });
+      this.kfs.writeAttrs(join(portDir, 'gid_attrs/types'), { [String(p.index)]: p.type });
+      if (!ib) this.kfs.writeAttrs(join(portDir, 'gid_attrs/ndevs'), { [String(p.index)]: ifname });
     }
-    mkdirSync(join(portDir, 'gid_attrs/types'), { recursive: true });
-    mkdirSync(join(portDir, 'gid_attrs/ndevs'), { recursive: true });
+    this.fs.mkdirSync(join(portDir, 'gid_attrs/types'), { recursive: true });
+    this.fs.mkdirSync(join(portDir, 'gid_attrs/ndevs'), { recursive: true });
     const pkeys = ib ? (id.kind === 'pf' ? 128 : 16) : 1;
     const pk: Record<string, string> = {};
     for (let i = 0; i < pkeys; i++) pk[String(i)] = i === 0 ? '0xffff' : '0x0000';
-    writeAttrs(join(portDir, 'pkeys'), pk);
+    this.kfs.writeAttrs(join(portDir, 'pkeys'), pk);
     const counters: Record<string, number> = {};
     for (const c of PORT_COUNTERS) counters[c] = 0;
-    writeAttrs(join(portDir, 'counters'), counters);
+    this.kfs.writeAttrs(join(portDir, 'counters'), counters);
     const hw: Record<string, number> = {};
     for (const c of [...HW_COUNTERS, ...(ib ? [] : ROCE_HW_COUNTERS)]) hw[c] = 0;
     hw['lifespan'] = 10;
-    writeAttrs(join(portDir, 'hw_counters'), hw);
+    this.kfs.writeAttrs(join(portDir, 'hw_counters'), hw);
   }
 
   removeMlx5Children(bdf: string): void {
@@ -579,11 +590,11 @@ export class SimKernel {
       ['infiniband_mad', 'class/infiniband_mad'],
     ];
     for (const [child, cls] of classes) {
-      for (const name of listDir(join(d, child))) removeTree(join(this.sys, cls, name));
-      removeTree(join(d, child));
+      for (const name of this.kfs.listDir(join(d, child))) this.kfs.removeTree(join(this.sys, cls, name));
+      this.kfs.removeTree(join(d, child));
     }
-    for (const name of listDir(d))
-      if (/^mlx5_core\.(rdma|eth)\.[0-9]+$/.test(name)) removeTree(join(d, name));
+    for (const name of this.kfs.listDir(d))
+      if (/^mlx5_core\.(rdma|eth)\.[0-9]+$/.test(name)) this.kfs.removeTree(join(d, name));
   }
 
   /** Adds `bytes`/`packets` to a port's counters (data counters count 4-byte units). */
@@ -592,12 +603,12 @@ export class SimKernel {
     t: { xmitBytes: number; rcvBytes: number; xmitPackets: number; rcvPackets: number },
   ): boolean {
     const d = this.deviceDir(bdf);
-    const ibName = d === undefined ? undefined : listDir(join(d, 'infiniband'))[0];
+    const ibName = d === undefined ? undefined : this.kfs.listDir(join(d, 'infiniband'))[0];
     if (d === undefined || ibName === undefined) return false;
     const c = join(d, 'infiniband', ibName, 'ports/1/counters');
-    if (!exists(c)) return false;
+    if (!this.kfs.exists(c)) return false;
     const add = (name: string, v: number) =>
-      writeAttr(join(c, name), Number(readAttr(join(c, name)) ?? '0') + v);
+      this.kfs.writeAttr(join(c, name), Number(this.kfs.readAttr(join(c, name)) ?? '0') + v);
     add('port_xmit_data', Math.floor(t.xmitBytes / 4));
     add('port_rcv_data', Math.floor(t.rcvBytes / 4));
     add('port_xmit_packets', t.xmitPackets);

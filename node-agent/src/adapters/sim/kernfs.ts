@@ -1,38 +1,12 @@
 /**
  * Small filesystem helpers that write a sysfs tree the way the kernel presents it: attribute
  * values end with a newline, symlinks are relative in kernfs style. Synchronous on purpose: the
- * simulated kernel applies one write at a time, as the real one holds the device lock.
+ * simulated kernel applies one write at a time, as the real one holds the device lock. They work
+ * on an injected node:fs-compatible filesystem (the host's disk, or a `MemoryFs`).
  */
-import {
-  mkdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  lstatSync,
-  readlinkSync,
-  readFileSync,
-  readdirSync,
-  chmodSync,
-} from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-
-/** Writes an attribute: the value plus one trailing newline (sysfs_emit's `%s\n`). */
-export function writeAttr(path: string, value: string | number, mode?: number): void {
-  writeFileSync(path, `${value}\n`);
-  if (mode !== undefined) chmodSync(path, mode);
-}
-
-/** Writes several attributes of one directory, creating it. */
-export function writeAttrs(dir: string, attrs: Readonly<Record<string, string | number>>): void {
-  mkdirSync(dir, { recursive: true });
-  for (const [name, value] of Object.entries(attrs)) writeAttr(join(dir, name), value);
-}
-
-/** A write-only attribute (bind, unbind, drivers_probe, ...): present, empty, mode 0200. */
-export function writeOnlyAttr(path: string): void {
-  writeFileSync(path, '');
-  chmodSync(path, 0o200);
-}
+import { dirname, relative, sep } from 'node:path';
+import { join } from 'node:path';
+import type { SimFs } from '../fs/sim-fs.js';
 
 /**
  * The relative target kernfs gives a symlink at `linkPath` pointing to `target`: climb from the
@@ -49,56 +23,78 @@ export function kernfsLinkTarget(linkPath: string, target: string): string {
   return [...Array<string>(up).fill('..'), relative(ancestor, target)].join('/');
 }
 
-/** Creates (or replaces) a kernfs-style relative symlink. */
-export function kernfsLink(linkPath: string, target: string): void {
-  mkdirSync(dirname(linkPath), { recursive: true });
-  rmSync(linkPath, { force: true });
-  symlinkSync(kernfsLinkTarget(linkPath, target), linkPath);
-}
+export class Kernfs {
+  constructor(readonly fs: SimFs) {}
 
-export function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
+  /** Writes an attribute: the value plus one trailing newline (sysfs_emit's `%s\n`). */
+  writeAttr(path: string, value: string | number, mode?: number): void {
+    this.fs.writeFileSync(path, `${value}\n`);
+    if (mode !== undefined) this.fs.chmodSync(path, mode);
   }
-}
 
-export function exists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
+  /** Writes several attributes of one directory, creating it. */
+  writeAttrs(dir: string, attrs: Readonly<Record<string, string | number>>): void {
+    this.fs.mkdirSync(dir, { recursive: true });
+    for (const [name, value] of Object.entries(attrs)) this.fs.writeFileSync(join(dir, name), `${value}\n`);
   }
-}
 
-export function readLinkOrUndefined(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
+  /** A write-only attribute (bind, unbind, drivers_probe, ...): present, empty, mode 0200. */
+  writeOnlyAttr(path: string): void {
+    this.fs.writeFileSync(path, '');
+    this.fs.chmodSync(path, 0o200);
   }
-}
 
-/** Reads an attribute without its trailing newline; undefined when absent. */
-export function readAttr(path: string): string | undefined {
-  try {
-    const t = readFileSync(path, 'utf8');
-    return t.endsWith('\n') ? t.slice(0, -1) : t;
-  } catch {
-    return undefined;
+  /** Creates (or replaces) a kernfs-style relative symlink. */
+  link(linkPath: string, target: string): void {
+    this.fs.mkdirSync(dirname(linkPath), { recursive: true });
+    this.fs.rmSync(linkPath, { force: true });
+    this.fs.symlinkSync(kernfsLinkTarget(linkPath, target), linkPath);
   }
-}
 
-export function listDir(path: string): string[] {
-  try {
-    return readdirSync(path).sort();
-  } catch {
-    return [];
+  isLink(path: string): boolean {
+    try {
+      return this.fs.lstatSync(path).isSymbolicLink();
+    } catch {
+      return false;
+    }
   }
-}
 
-export function removeTree(path: string): void {
-  rmSync(path, { recursive: true, force: true });
+  exists(path: string): boolean {
+    try {
+      this.fs.lstatSync(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  readLinkOrUndefined(path: string): string | undefined {
+    try {
+      return this.fs.readlinkSync(path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Reads an attribute without its trailing newline; undefined when absent. */
+  readAttr(path: string): string | undefined {
+    try {
+      const t = this.fs.readFileSync(path, 'utf8');
+      return t.endsWith('\n') ? t.slice(0, -1) : t;
+    } catch {
+      return undefined;
+    }
+  }
+
+  listDir(path: string): string[] {
+    try {
+      return this.fs.readdirSync(path).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  removeTree(path: string): void {
+    this.fs.rmSync(path, { recursive: true, force: true });
+  }
 }

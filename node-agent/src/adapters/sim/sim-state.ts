@@ -4,8 +4,8 @@
  * `<dir>/sim/state.json` beside the tree, so the same host can be reopened (an agent restart does
  * not reboot the host). Discovery never reads it.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_FS, type SimFs } from '../fs/sim-fs.js';
 
 export interface NicInfo {
   readonly linkType: 'ib' | 'roce';
@@ -45,10 +45,10 @@ export function statePath(dir: string): string {
   return join(dir, 'sim', 'state.json');
 }
 
-export function loadSimState(dir: string): SimState {
+export function loadSimState(dir: string, fs: SimFs = NODE_FS): SimState {
   let text: string;
   try {
-    text = readFileSync(statePath(dir), 'utf8');
+    text = fs.readFileSync(statePath(dir), 'utf8');
   } catch (err: unknown) {
     throw new Error(
       `${dir} is not a simulated host (no sim/state.json); create one with "rdmasched-agent sim create"`,
@@ -62,9 +62,9 @@ export function loadSimState(dir: string): SimState {
   return v;
 }
 
-export function saveSimState(dir: string, state: SimState): void {
-  mkdirSync(join(dir, 'sim'), { recursive: true });
+export function saveSimState(dir: string, state: SimState, fs: SimFs = NODE_FS): void {
+  fs.mkdirSync(join(dir, 'sim'), { recursive: true });
   const tmp = `${statePath(dir)}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 1)}\n`);
-  renameSync(tmp, statePath(dir));
+  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 1)}\n`);
+  fs.renameSync(tmp, statePath(dir));
 }

@@ -7,7 +7,6 @@
  * uses on Linux (`reader()` only adds the optional read faults). One SimulatedHost per directory
  * at a time: it is the host's kernel.
  */
-import { realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { isGuid, isMac, isNetdevName, isPciAddress } from '@rdmasched/contracts';
 import { kstrtobool, kstrtou16 } from '../../core/sysfs-values.js';
@@ -27,9 +26,11 @@ import { FsSysfsReader, isSafeRelativePath } from '../fs/fs-sysfs-reader.js';
 import { devlinkArgv, ipArgv, parseEswitchMode, parseVfInfoList } from '../iproute2.js';
 import { ipoibAddress } from './device-files.js';
 import { KNOWN_DRIVERS, SimKernel } from './kernel.js';
-import { exists, listDir, readAttr, writeAttr } from './kernfs.js';
+import { NODE_FS, type SimFs } from '../fs/sim-fs.js';
+import type { Kernfs } from './kernfs.js';
 import { loadSimState } from './sim-state.js';
 import type { HostSpec } from './spec.js';
+import type { SimulatedHostTemplates } from './templates.js';
 import { createSimulatedTree } from './tree-builder.js';
 
 /** A write fault: writes to matching paths (relative to the sysfs root) fail with `errno`. */
@@ -66,52 +67,85 @@ export interface SimulatedHostOptions {
 const ok: HostOutcome = { ok: true };
 const fail = (errno: HostErrno, message: string): HostFailure => ({ ok: false, errno, message });
 
+export interface CreateHostOptions extends SimulatedHostOptions {
+  /** Host name (RDMA `node_desc`, GPU UUIDs); default: the directory's name. */
+  readonly hostname?: string;
+  readonly onProgress?: (line: string) => void;
+  /** The filesystem to write the host into (default: the host's own disk). */
+  readonly fs?: SimFs;
+}
+
 export class SimulatedHost implements HostControl {
   readonly dir: string;
   /** `<dir>/sys`: give this to discovery as its sysfs root. */
   readonly sysfsRoot: string;
+  /** `<dir>/proc`: the simulated procfs (NVIDIA GPU information files). */
+  readonly procRoot: string;
+  /** The filesystem the host lives in (node:fs, or a MemoryFs for an in-memory host). */
+  readonly fs: SimFs;
   readonly executor: CommandExecutor;
   readonly #kernel: SimKernel;
+  readonly #kfs: Kernfs;
+  readonly #fs: SimFs;
   readonly #opts: SimulatedHostOptions;
   #chain: Promise<unknown> = Promise.resolve();
   readonly #pending = new Set<Promise<void>>();
 
   private constructor(kernel: SimKernel, opts: SimulatedHostOptions) {
     this.#kernel = kernel;
+    this.#kfs = kernel.kfs;
+    this.#fs = kernel.fs;
+    this.fs = kernel.fs;
     this.#opts = opts;
     this.dir = kernel.dir;
     this.sysfsRoot = kernel.sys;
+    this.procRoot = join(kernel.dir, 'proc');
     this.executor = { run: (file, args) => this.#serial(() => this.#run(file, args)) };
   }
 
   /** Writes a new tree for `spec` into `dir` (absent or empty) and opens it. */
-  static create(
-    dir: string,
-    spec: HostSpec,
-    opts: SimulatedHostOptions & { hostname?: string; onProgress?: (line: string) => void } = {},
-  ): SimulatedHost {
+  static create(dir: string, spec: HostSpec, opts: CreateHostOptions = {}): SimulatedHost {
     return new SimulatedHost(
       createSimulatedTree(dir, spec, {
         ...(opts.hostname === undefined ? {} : { hostname: opts.hostname }),
         ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+        ...(opts.fs === undefined ? {} : { fs: opts.fs }),
       }),
       opts,
     );
   }
 
   /** Opens a tree written earlier (e.g. by `rdmasched-agent sim create`). */
-  static open(dir: string, opts: SimulatedHostOptions = {}): SimulatedHost {
-    return new SimulatedHost(new SimKernel(dir, loadSimState(dir)), opts);
+  static open(dir: string, opts: SimulatedHostOptions & { readonly fs?: SimFs } = {}): SimulatedHost {
+    const fs = opts.fs ?? NODE_FS;
+    return new SimulatedHost(new SimKernel(dir, loadSimState(dir, fs), { fs }), opts);
+  }
+
+  /**
+   * A host in memory, made from the template of its spec (built once per spec by `templates`, then
+   * shared copy-on-write): fast (no tree is written) and small (only what changes is copied).
+   * It lives at `/host` in its own `MemoryFs`.
+   */
+  static inMemory(
+    spec: HostSpec,
+    opts: SimulatedHostOptions & { readonly hostname: string; readonly templates: SimulatedHostTemplates },
+  ): SimulatedHost {
+    return new SimulatedHost(opts.templates.instantiate(spec, opts.hostname), opts);
   }
 
   /** The reader discovery uses: `FsSysfsReader` on the tree, with the configured read faults. */
   reader(): SysfsReader {
-    const inner = new FsSysfsReader(this.sysfsRoot);
+    const inner = new FsSysfsReader(this.sysfsRoot, this.#fs.promises);
     const faults = this.#opts.readFaults ?? [];
     const delay = this.#opts.readDelayMs ?? 0;
     return faults.length === 0 && delay === 0
       ? inner
       : new FaultInjectingReader(inner, { faults, delayMs: delay });
+  }
+
+  /** The host name the tree was made for. */
+  get hostname(): string {
+    return this.#kernel.state.hostname;
   }
 
   /** Waits until delayed driver probes have finished. */
@@ -163,8 +197,8 @@ export class SimulatedHost implements HostControl {
     let dirReal: string;
     let sysReal: string;
     try {
-      sysReal = realpathSync(k.sys);
-      dirReal = realpathSync(join(k.sys, dirname(path)));
+      sysReal = this.#fs.realpathSync(k.sys);
+      dirReal = this.#fs.realpathSync(join(k.sys, dirname(path)));
     } catch {
       return fail('ENOENT', `${where}: No such file or directory`);
     }
@@ -177,9 +211,9 @@ export class SimulatedHost implements HostControl {
     const drv = /^bus\/pci\/drivers\/([^/]+)$/.exec(rel)?.[1];
     if (drv !== undefined) return this.#driverAttr(drv, attr, arg, where);
     const bdf = basename(dirReal);
-    if (isPciAddress(bdf) && exists(join(dirReal, 'subsystem')) && k.deviceDir(bdf) === dirReal)
+    if (isPciAddress(bdf) && this.#kfs.exists(join(dirReal, 'subsystem')) && k.deviceDir(bdf) === dirReal)
       return this.#deviceAttr(bdf, attr, value, arg, where);
-    return exists(join(dirReal, attr))
+    return this.#kfs.exists(join(dirReal, attr))
       ? fail('EACCES', `${where}: Permission denied (read-only attribute)`)
       : fail('ENOENT', `${where}: No such file or directory`);
   }
@@ -196,11 +230,11 @@ export class SimulatedHost implements HostControl {
     if (attr === 'drivers_autoprobe') {
       const b = kstrtobool(raw);
       if (!b.ok) return fail('EINVAL', `${where}: Invalid argument`);
-      writeAttr(join(k.sys, 'bus/pci/drivers_autoprobe'), b.value ? 1 : 0);
+      this.#kfs.writeAttr(join(k.sys, 'bus/pci/drivers_autoprobe'), b.value ? 1 : 0);
       return ok;
     }
     if (attr === 'rescan') return ok; // nothing is hot-plugged in a simulated host
-    return exists(join(k.sys, 'bus/pci', attr))
+    return this.#kfs.exists(join(k.sys, 'bus/pci', attr))
       ? fail('EACCES', `${where}: Permission denied`)
       : fail('ENOENT', `${where}: No such file or directory`);
   }
@@ -239,14 +273,14 @@ export class SimulatedHost implements HostControl {
         return ok;
       }
       default:
-        return exists(join(k.sys, 'bus/pci/drivers', driver, attr))
+        return this.#kfs.exists(join(k.sys, 'bus/pci/drivers', driver, attr))
           ? fail('EACCES', `${where}: Permission denied`)
           : fail('ENOENT', `${where}: No such file or directory`);
     }
   }
 
   #allDevices(): string[] {
-    return listDir(join(this.#kernel.sys, 'bus/pci/devices')).filter(isPciAddress);
+    return this.#kfs.listDir(join(this.#kernel.sys, 'bus/pci/devices')).filter(isPciAddress);
   }
 
   async #deviceAttr(
@@ -262,22 +296,22 @@ export class SimulatedHost implements HostControl {
       case 'sriov_numvfs':
         return this.#numVfs(bdf, raw, where);
       case 'sriov_drivers_autoprobe': {
-        if (!exists(join(dir, attr))) return fail('ENOENT', `${where}: No such file or directory`);
+        if (!this.#kfs.exists(join(dir, attr))) return fail('ENOENT', `${where}: No such file or directory`);
         const b = kstrtobool(raw);
         if (!b.ok) return fail('EINVAL', `${where}: Invalid argument`);
-        writeAttr(join(dir, attr), b.value ? 1 : 0);
+        this.#kfs.writeAttr(join(dir, attr), b.value ? 1 : 0);
         return ok;
       }
       case 'driver_override': {
         if (raw.length >= 4095) return fail('EINVAL', `${where}: Invalid argument`);
         const name = raw.split('\n')[0]?.split('\0')[0] ?? '';
-        writeAttr(join(dir, attr), name === '' ? '(null)' : name);
+        this.#kfs.writeAttr(join(dir, attr), name === '' ? '(null)' : name);
         return ok;
       }
       case 'numa_node': {
         const n = /^-?[0-9]+$/.test(arg.trim()) ? Number(arg.trim()) : NaN;
         if (!Number.isInteger(n) || n < -1) return fail('EINVAL', `${where}: Invalid argument`);
-        writeAttr(join(dir, attr), n);
+        this.#kfs.writeAttr(join(dir, attr), n);
         return ok;
       }
       case 'remove':
@@ -286,7 +320,7 @@ export class SimulatedHost implements HostControl {
       case 'sriov_vf_msix_count':
         return fail('EOPNOTSUPP', `${where}: not emulated by the simulated host`);
       default:
-        return exists(join(dir, attr))
+        return this.#kfs.exists(join(dir, attr))
           ? fail('EACCES', `${where}: Permission denied (read-only attribute)`)
           : fail('ENOENT', `${where}: No such file or directory`);
     }
@@ -296,7 +330,8 @@ export class SimulatedHost implements HostControl {
   async #numVfs(pf: string, raw: string, where: string): Promise<HostOutcome> {
     const k = this.#kernel;
     const dir = k.deviceDir(pf) ?? '';
-    if (!exists(join(dir, 'sriov_numvfs'))) return fail('ENOENT', `${where}: No such file or directory`);
+    if (!this.#kfs.exists(join(dir, 'sriov_numvfs')))
+      return fail('ENOENT', `${where}: No such file or directory`);
     const parsed = kstrtou16(raw);
     if (!parsed.ok)
       return fail(
@@ -304,7 +339,7 @@ export class SimulatedHost implements HostControl {
         `${where}: ${parsed.errno === 'EINVAL' ? 'Invalid argument' : 'Numerical result out of range'}`,
       );
     const n = parsed.value;
-    const total = Number(readAttr(join(dir, 'sriov_totalvfs')) ?? '0');
+    const total = Number(this.#kfs.readAttr(join(dir, 'sriov_totalvfs')) ?? '0');
     if (n > total) return fail('ERANGE', `${where}: Numerical result out of range`);
     const current = k.numVfs(pf);
     if (n === current) return ok;
@@ -373,7 +408,7 @@ export class SimulatedHost implements HostControl {
     if (!isNetdevName(ifname)) return undefined;
     const link = join(this.#kernel.sys, 'class/net', ifname);
     try {
-      return basename(realpathSync(join(link, 'device')));
+      return basename(this.#fs.realpathSync(join(link, 'device')));
     } catch {
       return undefined;
     }
@@ -448,7 +483,7 @@ export class SimulatedHost implements HostControl {
   }
 
   #linkJson(ifname: string, netDir: string, bdf: string): Record<string, unknown> {
-    const a = (n: string) => readAttr(join(netDir, n)) ?? '';
+    const a = (n: string) => this.#kfs.readAttr(join(netDir, n)) ?? '';
     const ib = a('type') === '32';
     const k = this.#kernel;
     const nic = k.state.nics[bdf];

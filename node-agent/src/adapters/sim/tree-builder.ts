@@ -3,14 +3,14 @@
  * for the layout). PCI functions are created in enumeration order and bound like at boot (bridges
  * to pcieport, GPUs to nvidia, ConnectX PFs to mlx5_core); then the spec's initial VFs are enabled.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { CONNECTX_PFS, PCI_CLASS } from '../../core/pci-ids.js';
+import { gpuInformation, nvidiaGpuInfoPath, simulatedGpuUuid } from '../../core/nvidia-proc.js';
+import { CONNECTX_PFS, NVIDIA_GPU_MODELS, PCI_CLASS } from '../../core/pci-ids.js';
 import { vfPciAddress } from '../../core/pci-address.js';
 import { parseIdList } from '../../core/sysfs-values.js';
 import { cpuMask } from './device-files.js';
 import { KNOWN_DRIVERS, SimKernel } from './kernel.js';
-import { writeAttr, writeAttrs, writeOnlyAttr } from './kernfs.js';
+import { NODE_FS, type SimFs } from '../fs/sim-fs.js';
 import type { SimState } from './sim-state.js';
 import type { DeviceSpecT, HostSpec, NicSpecT } from './spec.js';
 
@@ -19,6 +19,10 @@ export interface CreateTreeOptions {
   readonly hostname?: string;
   /** Told after each step of a long creation (e.g. `0000:1a:00.0: 128 VFs`). */
   readonly onProgress?: (line: string) => void;
+  /** The filesystem to write into (default: the host's). */
+  readonly fs?: SimFs;
+  /** Keep `<dir>/sim/state.json` (default true; false for in-memory hosts). */
+  readonly persist?: boolean;
 }
 
 const busNumber = (address: string) => parseInt(address.slice(5, 7), 16);
@@ -36,9 +40,10 @@ function subordinateBus(d: DeviceSpecT): number {
 
 /** Creates `<dir>/sys` (and `<dir>/sim/state.json`) for the spec. `dir` must be absent or empty. */
 export function createSimulatedTree(dir: string, spec: HostSpec, opts: CreateTreeOptions = {}): SimKernel {
+  const fs = opts.fs ?? NODE_FS;
   const root = resolve(dir);
-  mkdirSync(root, { recursive: true });
-  if (readdirSync(root).length > 0)
+  fs.mkdirSync(root, { recursive: true });
+  if (fs.readdirSync(root).length > 0)
     throw new Error(`${root} is not empty; choose a new directory for the simulated host`);
   const cpus = spec.numaNodes.flatMap((n) => parseIdList(n.cpuList) ?? []);
   const totalCpus = cpus.length === 0 ? 1 : Math.max(...cpus) + 1;
@@ -53,8 +58,16 @@ export function createSimulatedTree(dir: string, spec: HostSpec, opts: CreateTre
     vports: {},
     dynamicIds: {},
   };
-  const k = new SimKernel(root, state);
+  const k = new SimKernel(root, state, {
+    fs,
+    ...(opts.persist === undefined ? {} : { persist: opts.persist }),
+  });
   const sys = k.sys;
+  const { writeAttr, writeAttrs, writeOnlyAttr } = {
+    writeAttr: k.kfs.writeAttr.bind(k.kfs),
+    writeAttrs: k.kfs.writeAttrs.bind(k.kfs),
+    writeOnlyAttr: k.kfs.writeOnlyAttr.bind(k.kfs),
+  };
   for (const d of [
     'devices',
     'bus/pci/devices',
@@ -64,7 +77,7 @@ export function createSimulatedTree(dir: string, spec: HostSpec, opts: CreateTre
     'class/pci_bus',
     'kernel/iommu_groups',
   ])
-    mkdirSync(join(sys, d), { recursive: true });
+    fs.mkdirSync(join(sys, d), { recursive: true });
   writeAttrs(join(sys, 'class/infiniband_verbs'), { abi_version: 6 });
   writeAttrs(join(sys, 'class/infiniband_mad'), { abi_version: 5 });
   writeAttrs(join(sys, 'module/ib_core/parameters'), { netns_mode: 'Y' });
@@ -73,7 +86,7 @@ export function createSimulatedTree(dir: string, spec: HostSpec, opts: CreateTre
   writeOnlyAttr(join(sys, 'bus/pci/rescan'));
   for (const drv of KNOWN_DRIVERS) {
     const dd = join(sys, 'bus/pci/drivers', drv);
-    mkdirSync(dd, { recursive: true });
+    fs.mkdirSync(dd, { recursive: true });
     for (const f of ['bind', 'unbind', 'new_id', 'remove_id']) writeOnlyAttr(join(dd, f));
     writeAttr(join(dd, 'uevent'), '');
   }
@@ -188,6 +201,8 @@ export function createSimulatedTree(dir: string, spec: HostSpec, opts: CreateTre
     k.createPciBus(hbDir, hb.name.slice(3), cpuListOf(hb.numaNode));
     for (const d of hb.children) create(hbDir, d, hb.numaNode, true);
   }
+  // The NVIDIA driver's procfs (GPU UUIDs), in minor-number order = address order.
+  writeGpuProcInfo(k);
   // Boot: drivers bind in address order, so PFs get mlx5_0.. before any VF.
   for (const { bdf, driver } of toBind.sort((a, b) => a.bdf.localeCompare(b.bdf)))
     k.attachDriver(bdf, driver);
@@ -242,4 +257,28 @@ function initialVfMac(pfMac: string, index: number): string {
     (index >> 8).toString(16).padStart(2, '0'),
     (index & 0xff).toString(16).padStart(2, '0'),
   ].join(':');
+}
+
+/**
+ * Writes `<dir>/proc/driver/nvidia/gpus/<bdf>/information` for every NVIDIA GPU of the tree, with a
+ * UUID derived from the host name and address (unique per simulated host). Rewritten when a host
+ * is made from a template under another name.
+ */
+export function writeGpuProcInfo(k: SimKernel): void {
+  const gpus = k.kfs
+    .listDir(join(k.sys, 'bus/pci/devices'))
+    .filter((bdf) => k.attr(bdf, 'vendor') === '0x10de' && (k.attr(bdf, 'class') ?? '').startsWith('0x03'));
+  gpus.forEach((bdf, minor) => {
+    const path = join(k.dir, 'proc', nvidiaGpuInfoPath(bdf));
+    k.fs.mkdirSync(join(path, '..'), { recursive: true });
+    k.fs.writeFileSync(
+      path,
+      gpuInformation({
+        model: NVIDIA_GPU_MODELS[k.attr(bdf, 'device') ?? ''] ?? 'Graphics Device',
+        uuid: simulatedGpuUuid(k.state.hostname, bdf),
+        bdf,
+        minor,
+      }),
+    );
+  });
 }
