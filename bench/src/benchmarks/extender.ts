@@ -118,8 +118,8 @@ export const extenderBenchmark: Benchmark = {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const figures: Figure[] = [];
     const pod = benchmarkPod();
-    const rounds = ctx.quick ? 2 : 6;
-    const perRound = (size: number) => (ctx.quick ? 15 : size <= 500 ? 250 : 60);
+    const rounds = ctx.quick ? 2 : 10;
+    const perRound = (size: number) => (ctx.quick ? 15 : size <= 500 ? 150 : 50);
     const warmup = (size: number) => (ctx.quick ? 10 : size <= 500 ? 300 : 80);
     const results = new Map<string, Stats>();
     try {

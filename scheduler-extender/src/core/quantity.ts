@@ -40,6 +40,13 @@ export function parseWholeQuantity(raw: unknown, max: number): WholeQuantity {
   } else {
     return { ok: false, message: `must be a quantity string such as "2", not ${describe(raw)}` };
   }
+  // Fast path: a plain whole number (what the API server stores for extended resources).
+  if (/^\d{1,9}$/.test(text)) {
+    const v = Number(text);
+    return v <= max
+      ? { ok: true, value: v }
+      : { ok: false, message: `${JSON.stringify(text)} exceeds the maximum of ${max}` };
+  }
   const m = QUANTITY_RE.exec(text);
   const intDigits = m?.[2] ?? '';
   const fracDigits = m?.[3] ?? '';
