@@ -98,4 +98,50 @@ describe('parseConfig', () => {
       expect(flag === '(env only)' || flag.startsWith('--')).toBe(true);
     }
   });
+
+  it('turns the device plugin on in linux mode and off in simulated mode unless told', () => {
+    const linux = parseConfig({ RDMASCHED_NODE_NAME: 'a' });
+    expect(linux.devicePlugin).toEqual({
+      enabled: true,
+      dir: '/var/lib/kubelet/device-plugins',
+      podResourcesSocket: '/var/lib/kubelet/pod-resources/kubelet.sock',
+      devRoot: '/dev',
+      linkTypes: ['ib', 'roce'],
+      reconcileIntervalMs: 10_000,
+      releaseGraceMs: 30_000,
+      rediscoverIntervalMs: 10_000,
+    });
+    expect(linux.procRoot).toBe('/proc');
+    const sim = { RDMASCHED_NODE_NAME: 'a', RDMASCHED_HOST_MODE: 'simulated', RDMASCHED_SIM_DIR: '/tmp/h' };
+    expect(parseConfig(sim).devicePlugin.enabled).toBe(false);
+    expect(parseConfig(sim).procRoot).toBe('/tmp/h/proc');
+    const on = parseConfig({
+      ...sim,
+      RDMASCHED_DEVICE_PLUGIN: 'on',
+      RDMASCHED_DEVICE_PLUGIN_RESOURCES: 'roce',
+    });
+    expect([on.devicePlugin.enabled, on.devicePlugin.linkTypes]).toEqual([true, ['roce']]);
+    expect(() =>
+      parseConfig({ ...sim, RDMASCHED_DEVICE_PLUGIN: 'maybe', RDMASCHED_DEVICE_PLUGIN_RESOURCES: 'eth' }),
+    ).toThrow(/RDMASCHED_DEVICE_PLUGIN: "maybe"[\s\S]*RDMASCHED_DEVICE_PLUGIN_RESOURCES: "eth"/);
+  });
+
+  it.each([
+    [{}, { mode: 'off' }],
+    [{ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, { mode: 'in-cluster' }],
+    [{ RDMASCHED_KUBECONFIG: '/k' }, { mode: 'kubeconfig', path: '/k' }],
+    [{ KUBERNETES_SERVICE_HOST: '10.0.0.1', RDMASCHED_KUBE_API: 'off' }, { mode: 'off' }],
+    [{ RDMASCHED_KUBE_API: 'in-cluster' }, { mode: 'in-cluster' }],
+  ])('reaches the Kubernetes API per RDMASCHED_KUBE_API (auto by default): %j', (env, kube) => {
+    expect(parseConfig({ RDMASCHED_NODE_NAME: 'a', ...env }).kube).toEqual(kube);
+  });
+
+  it('refuses an unknown Kubernetes API mode and kubeconfig mode without a file', () => {
+    expect(() => parseConfig({ RDMASCHED_NODE_NAME: 'a', RDMASCHED_KUBE_API: 'kubeconfig' })).toThrow(
+      /RDMASCHED_KUBECONFIG: required/,
+    );
+    expect(() => parseConfig({ RDMASCHED_NODE_NAME: 'a', RDMASCHED_KUBE_API: 'yes' })).toThrow(
+      /RDMASCHED_KUBE_API/,
+    );
+  });
 });

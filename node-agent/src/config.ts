@@ -5,7 +5,8 @@
  * `describeConfig`.
  */
 import { readFileSync } from 'node:fs';
-import { isNodeName, type LinkType } from '@rdmasched/contracts';
+import { join } from 'node:path';
+import { LINK_TYPES, isNodeName, type LinkType } from '@rdmasched/contracts';
 import { DEFAULT_GUID_POOL_SIZE, DEFAULT_GUID_POOL_START, validateGuidRange } from './core/identity.js';
 import { ConfigError } from './errors.js';
 import type { RedisConnectionOptions } from './adapters/redis/connection.js';
@@ -36,6 +37,25 @@ export interface AgentConfig {
   readonly ipPath: string;
   readonly devlinkPath: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** procfs root for the NVIDIA driver's GPU files (simulated hosts: `<simDir>/proc`). */
+  readonly procRoot: string;
+  readonly devicePlugin: {
+    readonly enabled: boolean;
+    readonly dir: string;
+    readonly podResourcesSocket: string;
+    readonly devRoot: string;
+    readonly linkTypes: readonly LinkType[];
+    readonly reconcileIntervalMs: number;
+    readonly releaseGraceMs: number;
+    readonly rediscoverIntervalMs: number;
+  };
+  /** How to reach the Kubernetes API (RdmaNodePolicy, the node's labels); `off`: config only. */
+  readonly kube:
+    | { readonly mode: 'off' }
+    | { readonly mode: 'in-cluster' }
+    | { readonly mode: 'kubeconfig'; readonly path: string };
+  /** Least time between two writes of the agent's entry in a policy's status. */
+  readonly policyStatusIntervalMs: number;
 }
 
 /** Every setting: environment variable, flag, default, meaning (the README's table is generated from it). */
@@ -162,6 +182,73 @@ export const CONFIG_FIELDS = [
     '--log-level',
     'info',
     'pino level: fatal, error, warn, info, debug, trace, silent.',
+  ],
+  [
+    'RDMASCHED_PROC_ROOT',
+    '--proc-root',
+    '/proc',
+    "procfs root for the NVIDIA driver's GPU files, to map GPU UUIDs to PCI addresses (`/host/proc` in the DaemonSet; simulated hosts use `<sim dir>/proc`).",
+  ],
+  [
+    'RDMASCHED_DEVICE_PLUGIN',
+    '--device-plugin',
+    'on (linux), off (simulated)',
+    'Serve the kubelet device plugin of the VF resources and follow the PodResources API (`on`/`off`). Off in simulated mode unless set (the simulation drives VF usage itself).',
+  ],
+  [
+    'RDMASCHED_DEVICE_PLUGIN_DIR',
+    '--device-plugin-dir',
+    '/var/lib/kubelet/device-plugins',
+    "The kubelet's device-plugin directory (`kubelet.sock` and the plugin sockets).",
+  ],
+  [
+    'RDMASCHED_POD_RESOURCES_SOCKET',
+    '--pod-resources-socket',
+    '/var/lib/kubelet/pod-resources/kubelet.sock',
+    "The kubelet's PodResources API socket (which devices containers hold).",
+  ],
+  [
+    'RDMASCHED_DEV_ROOT',
+    '--dev-root',
+    '/dev',
+    "Where this process sees the host's /dev (`/host/dev` in the DaemonSet).",
+  ],
+  [
+    'RDMASCHED_DEVICE_PLUGIN_RESOURCES',
+    '--device-plugin-resources',
+    'ib,roce',
+    'Link types whose VF resource to serve (`rdmasched.io/ib-vf`, `rdmasched.io/roce-vf`).',
+  ],
+  [
+    'RDMASCHED_DEVICE_PLUGIN_RECONCILE_INTERVAL_MS',
+    '--device-plugin-reconcile-interval-ms',
+    '10000',
+    'How often the PodResources API is asked which VFs and GPUs are in use.',
+  ],
+  [
+    'RDMASCHED_DEVICE_PLUGIN_RELEASE_GRACE_MS',
+    '--device-plugin-release-grace-ms',
+    '30000',
+    'An allocation is never released before it is this old.',
+  ],
+  [
+    'RDMASCHED_DEVICE_PLUGIN_REDISCOVER_INTERVAL_MS',
+    '--device-plugin-rediscover-interval-ms',
+    '10000',
+    "The device plugin's own rediscovery period (0: only the agent's discoveries).",
+  ],
+  [
+    'RDMASCHED_KUBE_API',
+    '--kube-api',
+    'auto',
+    '`auto` (kubeconfig when RDMASCHED_KUBECONFIG is set, in-cluster when KUBERNETES_SERVICE_HOST is, else off), `in-cluster`, `kubeconfig` or `off`. With it, provisioning settings come from the RdmaNodePolicy that selects the node.',
+  ],
+  ['RDMASCHED_KUBECONFIG', '--kubeconfig', '', 'kubeconfig file (for `kubeconfig` or `auto`).'],
+  [
+    'RDMASCHED_POLICY_STATUS_INTERVAL_MS',
+    '--policy-status-interval-ms',
+    '10000',
+    "Least time between two writes of this node's entry in a policy's status.",
   ],
 ] as const;
 
@@ -296,6 +383,36 @@ export function parseConfig(env: Source, flags: Source = {}): AgentConfig {
   if (!(levels as readonly string[]).includes(logLevel))
     problems.push(`RDMASCHED_LOG_LEVEL: ${JSON.stringify(logLevel)} must be one of ${levels.join(', ')}`);
 
+  const plugin = get('RDMASCHED_DEVICE_PLUGIN');
+  let pluginEnabled = host.mode === 'linux';
+  if (plugin !== undefined) {
+    if (/^(1|true|yes|on)$/i.test(plugin)) pluginEnabled = true;
+    else if (/^(0|false|no|off)$/i.test(plugin)) pluginEnabled = false;
+    else problems.push(`RDMASCHED_DEVICE_PLUGIN: ${JSON.stringify(plugin)} must be on or off`);
+  }
+  const resourcesText = get('RDMASCHED_DEVICE_PLUGIN_RESOURCES') ?? 'ib,roce';
+  const pluginLinkTypes: LinkType[] = [];
+  for (const t of resourcesText.split(',').map((x) => x.trim())) {
+    if ((LINK_TYPES as readonly string[]).includes(t)) {
+      if (!pluginLinkTypes.includes(t as LinkType)) pluginLinkTypes.push(t as LinkType);
+    } else problems.push(`RDMASCHED_DEVICE_PLUGIN_RESOURCES: ${JSON.stringify(t)} is not ib or roce`);
+  }
+  const kubeMode = get('RDMASCHED_KUBE_API') ?? 'auto';
+  const kubeconfig = get('RDMASCHED_KUBECONFIG');
+  let kube: AgentConfig['kube'] = { mode: 'off' };
+  if (kubeMode === 'auto') {
+    if (kubeconfig !== undefined) kube = { mode: 'kubeconfig', path: kubeconfig };
+    else if ((env['KUBERNETES_SERVICE_HOST'] ?? '') !== '') kube = { mode: 'in-cluster' };
+  } else if (kubeMode === 'in-cluster') kube = { mode: 'in-cluster' };
+  else if (kubeMode === 'kubeconfig') {
+    if (kubeconfig === undefined)
+      problems.push('RDMASCHED_KUBECONFIG: required when RDMASCHED_KUBE_API is kubeconfig');
+    kube = { mode: 'kubeconfig', path: kubeconfig ?? '' };
+  } else if (kubeMode !== 'off')
+    problems.push(
+      `RDMASCHED_KUBE_API: ${JSON.stringify(kubeMode)} must be auto, in-cluster, kubeconfig or off`,
+    );
+
   const config: AgentConfig = {
     nodeName,
     host,
@@ -335,6 +452,20 @@ export function parseConfig(env: Source, flags: Source = {}): AgentConfig {
     ipPath: get('RDMASCHED_IP_PATH') ?? 'ip',
     devlinkPath: get('RDMASCHED_DEVLINK_PATH') ?? 'devlink',
     logLevel: logLevel as AgentConfig['logLevel'],
+    procRoot: get('RDMASCHED_PROC_ROOT') ?? (host.mode === 'simulated' ? join(host.simDir, 'proc') : '/proc'),
+    devicePlugin: {
+      enabled: pluginEnabled,
+      dir: get('RDMASCHED_DEVICE_PLUGIN_DIR') ?? '/var/lib/kubelet/device-plugins',
+      podResourcesSocket:
+        get('RDMASCHED_POD_RESOURCES_SOCKET') ?? '/var/lib/kubelet/pod-resources/kubelet.sock',
+      devRoot: get('RDMASCHED_DEV_ROOT') ?? '/dev',
+      linkTypes: pluginLinkTypes,
+      reconcileIntervalMs: int('RDMASCHED_DEVICE_PLUGIN_RECONCILE_INTERVAL_MS', 10_000, 100, 3_600_000),
+      releaseGraceMs: int('RDMASCHED_DEVICE_PLUGIN_RELEASE_GRACE_MS', 30_000, 0, 3_600_000),
+      rediscoverIntervalMs: int('RDMASCHED_DEVICE_PLUGIN_REDISCOVER_INTERVAL_MS', 10_000, 0, 3_600_000),
+    },
+    kube,
+    policyStatusIntervalMs: int('RDMASCHED_POLICY_STATUS_INTERVAL_MS', 10_000, 100, 3_600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
@@ -363,5 +494,9 @@ export function describeConfig(c: AgentConfig): Record<string, unknown> {
     warmPool: c.warmPool,
     guidPool: { start: c.guidPool.start, size: c.guidPool.size.toString() },
     vfDriver: c.vfDriver,
+    procRoot: c.procRoot,
+    devicePlugin: c.devicePlugin,
+    kube: c.kube,
+    policyStatusIntervalMs: c.policyStatusIntervalMs,
   };
 }

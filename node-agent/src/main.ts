@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino, type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { RedisKeys } from '@rdmasched/contracts';
@@ -21,15 +22,25 @@ import {
 } from './adapters/redis/redis-stores.js';
 import { SimulatedHost } from './adapters/sim/simulated-host.js';
 import { describeConfig, type AgentConfig } from './config.js';
+import { PodResourcesClient } from './device-plugin/allocated-devices.js';
+import { KubeletGpuUsage } from './device-plugin/gpu-allocations.js';
+import { LedgerPodUidResolver } from './device-plugin/ledger-pod-uids.js';
+import { DevicePluginManager } from './device-plugin/manager.js';
+import { LedgerReservationHints } from './device-plugin/reservation-hints.js';
+import { DevicePluginVfUsage } from './device-plugin/vf-usage.js';
 import { buildApp } from './http/app.js';
 import type { HostControl } from './ports/host-control.js';
+import type { Discovery } from './discovery/types.js';
 import type { SysfsReader } from './ports/sysfs-reader.js';
 import { NodeAgent } from './services/node-agent.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface RunningAgent {
   readonly agent: NodeAgent;
-  readonly usage: InMemoryVfUsage;
+  /** The device plugin's usage (device plugin on), or an in-memory one driven by nobody (off). */
+  readonly usage: DevicePluginVfUsage | InMemoryVfUsage;
+  /** The kubelet device plugins, when on. */
+  readonly devicePlugin: DevicePluginManager | undefined;
   /** Where the HTTP server listens. */
   readonly address: string;
   stop(): Promise<void>;
@@ -60,14 +71,50 @@ export async function startAgent(
   }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rdmasched_agent_' });
-  const usage = new InMemoryVfUsage();
+  const ledger = new RedisLedger(conn.client, keys);
+  // The device plugin owns VF usage on a real node (ADR 0050); the PodResources API also says
+  // which pods hold VFs (named through the ledger, ADR 0024) and which GPUs are allocated.
+  let usage: DevicePluginVfUsage | InMemoryVfUsage;
+  let plugins: DevicePluginManager | undefined;
+  let hints: LedgerReservationHints | undefined;
+  let gpuUsage: KubeletGpuUsage | undefined;
+  if (config.devicePlugin.enabled) {
+    const dp = config.devicePlugin;
+    const pluginLog = logger.child({ component: 'device-plugin' });
+    const pluginUsage = new DevicePluginVfUsage();
+    usage = pluginUsage;
+    hints = new LedgerReservationHints({ ledger, nodeName: config.nodeName, usage, logger: pluginLog });
+    const podUids = new LedgerPodUidResolver({ ledger, nodeName: config.nodeName, logger: pluginLog });
+    const gpus = new KubeletGpuUsage({ proc: new FsSysfsReader(config.procRoot), logger: pluginLog });
+    gpuUsage = gpus;
+    plugins = new DevicePluginManager({
+      reader,
+      pluginDir: dp.dir,
+      devRoot: dp.devRoot,
+      linkTypes: dp.linkTypes,
+      usage: pluginUsage,
+      allocatedDevices: new PodResourcesClient({ socketPath: dp.podResourcesSocket }),
+      reservationHints: hints,
+      reconcileIntervalMs: dp.reconcileIntervalMs,
+      releaseGraceMs: dp.releaseGraceMs,
+      rediscoverIntervalMs: dp.rediscoverIntervalMs,
+      resolvePodUid: (namespace, name) => podUids.resolve(namespace, name),
+      onKubeletAssignments: (list) => gpus.applyKubeletView(list),
+      registry,
+      logger: pluginLog,
+    });
+  } else {
+    usage = new InMemoryVfUsage();
+  }
   const agent = new NodeAgent({
     nodeName: config.nodeName,
     agentVersion: AGENT_VERSION,
     reader,
     host,
     usage,
-    ledger: new RedisLedger(conn.client, keys),
+    ledger,
+    ...(gpuUsage === undefined ? {} : { gpuUsage }),
+    ...(plugins === undefined ? {} : { onDiscovery: (d: Discovery) => plugins.update(d) }),
     pool: new RedisGuidPool(conn.client, keys, config.guidPool),
     stateStore: new RedisAgentStateStore(conn.client, keys),
     reportStore: new RedisReportStore(conn.client, keys),
@@ -106,6 +153,14 @@ export async function startAgent(
           https: { cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) },
         }),
   });
+  if (plugins !== undefined) {
+    hints?.start();
+    await plugins.start();
+    // Before the agent starts: recovery may lock PFs, and locks are refused until the kubelet
+    // said which VFs are in use (an empty memory after a restart is not "nothing in use").
+    const synced = await Promise.race([plugins.whenSynced().then(() => true), sleep(10_000, false)]);
+    if (!synced) logger.warn('the kubelet has not answered yet; PF resizes wait for it');
+  }
   await agent.start();
   const address = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(
@@ -119,11 +174,14 @@ export async function startAgent(
   return {
     agent,
     usage,
+    devicePlugin: plugins,
     address,
     stop() {
       stopped ??= (async () => {
         logger.info('stopping');
         await agent.stop();
+        hints?.stop();
+        await plugins?.stop();
         await app.close();
         await conn.close();
         logger.info('stopped');

@@ -27,6 +27,8 @@ export interface ReportContext {
   readonly reserved: ReadonlyMap<string, number>;
   readonly inUse: ReadonlyMap<string, VfAllocation>;
   readonly reservations: ReadonlyMap<string, Reservation>;
+  /** PCI addresses of the GPUs allocated to containers (kubelet or simulation); none when absent. */
+  readonly allocatedGpus?: ReadonlySet<string>;
 }
 
 /** min(totalVfs, policy max); the most VFs the agent will ever enable on the PF. */
@@ -110,7 +112,7 @@ export function buildReportBody(d: Discovery, ctx: ReportContext): ReportBody {
         model: g.model,
         numaNode: g.numaNode,
         pciePath: [...g.pciePath],
-        allocated: false,
+        allocated: ctx.allocatedGpus?.has(g.pciAddress) ?? false,
       })),
       pfs,
     },

@@ -14,7 +14,7 @@ import { discover } from '../discovery/discover.js';
 import type { Discovery } from '../discovery/types.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { SysfsReader } from '../ports/sysfs-reader.js';
-import type { AllocatedDevicesSource } from './allocated-devices.js';
+import type { AllocatedDevicesSource, KubeletAssignment } from './allocated-devices.js';
 import { DEFAULT_DEVICE_PLUGIN_DIR, loadDevicePluginApi, pluginSocketName } from './api.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { EMPTY_INVENTORY, inventoryFromDiscovery, type Inventory } from './inventory.js';
@@ -51,6 +51,13 @@ export interface DevicePluginManagerOptions {
   readonly registerTimeoutMs?: number;
   /** Optional pod UID lookup (namespace, name); the PodResources API does not give UIDs. */
   readonly resolvePodUid?: (namespace: string, name: string) => Promise<string | null> | string | null;
+  /** Told every successful PodResources answer (all resources): GPU allocations. */
+  readonly onKubeletAssignments?: (list: readonly KubeletAssignment[]) => Promise<void> | void;
+  /**
+   * After an Allocate, ask the kubelet again this soon (default 2 s) so the new allocation is
+   * named (pod, UID) well before the next periodic reconcile; 0 disables.
+   */
+  readonly nameAfterAllocateMs?: number;
   readonly registry: Registry;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -70,6 +77,7 @@ export class DevicePluginManager {
   #unsubscribe: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
   #reconciling: Promise<ReconcileOutcome> | undefined;
+  #nameTimer: NodeJS.Timeout | undefined;
   #started = false;
 
   constructor(opts: DevicePluginManagerOptions) {
@@ -130,6 +138,7 @@ export class DevicePluginManager {
     await this.refresh();
     this.#unsubscribe.push(this.usage.onLockChange(() => this.#publish()));
     this.#unsubscribe.push(this.usage.onChange(() => this.#countInUse()));
+    this.#unsubscribe.push(this.usage.onChange(() => this.#nameSoon()));
     this.#unsubscribe.push(this.#watcher.onChange(() => this.#ensureAll()));
     this.#watcher.start();
     await Promise.all([...this.servers.values()].map((s) => s.start()));
@@ -141,6 +150,8 @@ export class DevicePluginManager {
   async stop(): Promise<void> {
     this.#started = false;
     for (const t of this.#timers.splice(0)) clearInterval(t);
+    clearTimeout(this.#nameTimer);
+    this.#nameTimer = undefined;
     for (const u of this.#unsubscribe.splice(0)) u();
     this.#watcher.stop();
     await Promise.all([...this.servers.values()].map((s) => s.stop()));
@@ -182,6 +193,9 @@ export class DevicePluginManager {
       nowMs: () => this.#clock.nowMs(),
       graceMs: this.#opts.releaseGraceMs ?? 30_000,
       ...(this.#opts.resolvePodUid === undefined ? {} : { resolvePodUid: this.#opts.resolvePodUid }),
+      ...(this.#opts.onKubeletAssignments === undefined
+        ? {}
+        : { onAssignments: this.#opts.onKubeletAssignments }),
       metrics: this.metrics,
       logger: this.#log,
     }).finally(() => {
@@ -205,6 +219,18 @@ export class DevicePluginManager {
 
   #publish(): void {
     for (const s of this.servers.values()) s.publish();
+  }
+
+  /** An allocation the kubelet has not named yet: ask again soon (coalesced). */
+  #nameSoon(): void {
+    const after = this.#opts.nameAfterAllocateMs ?? 2_000;
+    if (!this.#started || after <= 0 || this.#nameTimer !== undefined) return;
+    if (![...this.usage.inUse().values()].some((a) => a.namespace === null)) return;
+    this.#nameTimer = setTimeout(() => {
+      this.#nameTimer = undefined;
+      void this.reconcile();
+    }, after);
+    this.#nameTimer.unref();
   }
 
   #countInUse(): void {

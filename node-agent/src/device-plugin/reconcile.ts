@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { isPciAddress } from '@rdmasched/contracts';
-import type { AllocatedDevicesSource } from './allocated-devices.js';
+import type { AllocatedDevicesSource, KubeletAssignment } from './allocated-devices.js';
 import type { DevicePluginMetrics } from './metrics.js';
 import type { ApplyOutcome, DevicePluginVfUsage, KubeletHeldVf } from './vf-usage.js';
 
@@ -21,6 +21,8 @@ export interface ReconcileDeps {
   readonly graceMs: number;
   /** Optional: the pod's UID from its namespace and name (the PodResources API gives no UID). */
   readonly resolvePodUid?: (namespace: string, name: string) => Promise<string | null> | string | null;
+  /** Told every successful answer, all resources (e.g. `nvidia.com/gpu` for GPU allocations). */
+  readonly onAssignments?: (list: readonly KubeletAssignment[]) => Promise<void> | void;
   readonly metrics: DevicePluginMetrics;
   readonly logger: Logger;
 }
@@ -38,6 +40,16 @@ export async function reconcileOnce(d: ReconcileDeps): Promise<ReconcileOutcome>
     d.metrics.reconciles.inc({ result: 'error' });
     d.logger.warn({ err: error }, 'cannot ask the kubelet which VFs are in use; nothing released');
     return { ok: false, error };
+  }
+  if (d.onAssignments !== undefined) {
+    try {
+      await d.onAssignments(list);
+    } catch (err: unknown) {
+      d.logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'kubelet assignments listener failed',
+      );
+    }
   }
   const held = new Map<string, KubeletHeldVf>();
   const uids = new Map<string, string | null>();

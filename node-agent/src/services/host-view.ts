@@ -58,7 +58,8 @@ export class HostView {
         const pods = [
           ...new Set([...inUse.values()].map((a) => a.podUid).filter((u): u is string => u !== null)),
         ];
-        const records = pods.length === 0 ? new Map() : await this.deps.ledger.reservations(pods);
+        const records =
+          pods.length === 0 ? new Map<string, Reservation>() : await this.deps.ledger.reservations(pods);
         // Only reservations on this node say that a pod is rdmasched's here (contracts: foreignInUse).
         this.#reservations = new Map([...records].filter(([, r]) => r.node === this.deps.nodeName));
         this.#holds = holds;

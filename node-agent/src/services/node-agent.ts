@@ -14,6 +14,8 @@ import { GuardedHost } from '../host/guarded-host.js';
 import { AgentMetrics, type PortCounterSample } from '../metrics.js';
 import type { AgentStateStore } from '../ports/agent-state-store.js';
 import { systemClock, type Clock } from '../ports/clock.js';
+import type { Discovery } from '../discovery/types.js';
+import { NO_GPU_USAGE, type GpuUsage } from '../ports/gpu-usage.js';
 import type { GuidPool } from '../ports/guid-pool.js';
 import type { HostControl } from '../ports/host-control.js';
 import type { AgentLedger } from '../ports/ledger.js';
@@ -53,6 +55,13 @@ export interface NodeAgentOptions extends AgentSettings {
   readonly warmPool: WarmPoolPolicy;
   /** Store connection events, to republish after a reconnect. */
   readonly storeEvents?: { onReconnect(listener: () => void): () => void };
+  /** GPUs allocated to containers (default: none known). */
+  readonly gpuUsage?: GpuUsage;
+  /**
+   * Called after every discovery pass the agent makes (its report refreshes), with what it read;
+   * the device plugin advertises from it. Must not throw or block.
+   */
+  readonly onDiscovery?: (discovery: Discovery) => void;
 }
 
 type StateCounts = Record<VfState | 'unconfigured', number>;
@@ -164,6 +173,11 @@ export class NodeAgent {
 
   async #refreshAndReport(): Promise<void> {
     const snap = await this.ctx.view.refresh();
+    try {
+      this.opts.onDiscovery?.(snap.discovery);
+    } catch (err: unknown) {
+      this.opts.logger.error({ err: (err as Error).message }, 'discovery listener failed');
+    }
     const body = buildReportBody(snap.discovery, {
       nodeName: this.opts.nodeName,
       agentVersion: this.opts.agentVersion,
@@ -173,6 +187,7 @@ export class NodeAgent {
       reserved: snap.holds.reserved,
       inUse: snap.inUse,
       reservations: snap.reservations,
+      allocatedGpus: (this.opts.gpuUsage ?? NO_GPU_USAGE).allocated(),
     });
     const counts = new Map<string, StateCounts>();
     for (const pf of snap.discovery.pfs) {
@@ -241,16 +256,16 @@ export class NodeAgent {
       })();
     this.#loops.push(every(this.opts.heartbeatIntervalMs, 'heartbeat', () => this.reporter.heartbeat()));
     this.#loops.push(every(this.opts.discoveryIntervalMs, 'discovery', () => this.refreshAndReport()));
-    this.#unsubscribe.push(
-      this.opts.usage.onChange(() => {
-        if (this.#refreshQueued) return;
-        this.#refreshQueued = true;
-        void clock.sleep(50, signal).then(() => {
-          this.#refreshQueued = false;
-          return this.refreshAndReport().catch(() => undefined);
-        });
-      }),
-    );
+    const soon = () => {
+      if (this.#refreshQueued) return;
+      this.#refreshQueued = true;
+      void clock.sleep(50, signal).then(() => {
+        this.#refreshQueued = false;
+        return this.refreshAndReport().catch(() => undefined);
+      });
+    };
+    this.#unsubscribe.push(this.opts.usage.onChange(soon));
+    if (this.opts.gpuUsage !== undefined) this.#unsubscribe.push(this.opts.gpuUsage.onChange(soon));
     if (this.opts.storeEvents !== undefined)
       this.#unsubscribe.push(
         this.opts.storeEvents.onReconnect(() => {

@@ -9,6 +9,7 @@ import { startRedisServer, type RedisServerHandle } from '@rdmasched/testkit';
 import { presetSpec } from '../../src/adapters/sim/presets.js';
 import { SimulatedHost } from '../../src/adapters/sim/simulated-host.js';
 import { parseConfig } from '../../src/config.js';
+import { InMemoryVfUsage } from '../../src/adapters/memory/in-memory-vf-usage.js';
 import { startAgent, type RunningAgent } from '../../src/main.js';
 import { eventually } from '../support/eventually.js';
 import { tempHostDir } from '../support/harness.js';
@@ -61,7 +62,9 @@ describe('Redis restart', () => {
 
     // Redis goes away; meanwhile the host changes: a container takes a VF.
     await server.stop();
-    running.usage.allocate({ vf: '0000:1a:00.1', pf: '0000:1a:00.0', podUid: 'pod-x' });
+    const usage = running.usage;
+    if (!(usage instanceof InMemoryVfUsage)) return expect.fail('the device plugin is off in simulated mode');
+    usage.allocate({ vf: '0000:1a:00.1', pf: '0000:1a:00.0', podUid: 'pod-x' });
     await eventually(async () => expect((await fetch(`${running.address}/readyz`)).status).toBe(503));
 
     // Redis comes back on the same port, empty.
