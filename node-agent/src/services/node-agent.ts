@@ -230,8 +230,9 @@ export class NodeAgent {
     return entries.length;
   }
 
-  /** One warm-pool step. */
+  /** One warm-pool step (nothing at all, not even a discovery, when no warm pool is configured). */
   async warmPoolTick(): Promise<void> {
+    if (this.warmPool.idle) return;
     await this.exclusive(() => this.warmPool.tick());
     await this.refreshAndReport();
   }

@@ -17,6 +17,17 @@ export class WarmPoolService {
     private readonly policy: WarmPoolPolicy,
   ) {}
 
+  /** True when the policy can never ask for anything (no minimum, no maximum): ticks are free. */
+  get idle(): boolean {
+    const p = this.policy;
+    return (
+      p.minReady.ib === 0 &&
+      p.minReady.roce === 0 &&
+      p.maxReady.ib === undefined &&
+      p.maxReady.roce === undefined
+    );
+  }
+
   /** Plans and applies at most one action; returns it (undefined: nothing to do). */
   async tick(): Promise<{ action: WarmAction; outcome: StepOutcome } | undefined> {
     const { ctx } = this;
