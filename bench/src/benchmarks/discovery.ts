@@ -6,11 +6,29 @@
  * Baseline, measured in the same run on the same tree: a plain recursive directory walk of
  * `sys/devices` (readdir of every directory, links not followed), the least any sysfs reader that
  * looks at the whole tree must do. The figure is the ratio plus absolute milliseconds.
+ *
+ * Second part, for the one-machine simulation at scale (docs/adr/0025): in-memory DGX-H100 hosts
+ * made from a shared template, VFs created on demand from 0: creation time and heap per host, heap
+ * per host with its agent started (in-memory ports), heap per VF enabled later, and one discovery
+ * pass in memory. Heap is measured after a full GC around the creation of many hosts.
  */
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  DEFAULT_GUID_POOL_START,
+  EmbeddedAgent,
+  InMemoryAgentStateStore,
+  InMemoryGuidPool,
+  InMemoryLedger,
+  InMemoryProvisionQueue,
+  InMemoryReportStore,
+  SimulatedHostTemplates,
+  createSimulatedHost,
+} from '@rdmasched/node-agent';
 import { presetSpec } from '@rdmasched/node-agent/adapters/sim/presets';
 import { SimulatedHost } from '@rdmasched/node-agent/adapters/sim/simulated-host';
 import { buildReportBody, stampReport } from '@rdmasched/node-agent/core/report';
@@ -49,10 +67,122 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** A full garbage collection (the flag is set at run time, so no node option is needed). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+function heapUsed(): number {
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+/** In-memory hosts at scale: creation, memory per host (with and without its agent), VFs on demand. */
+async function inMemoryHosts(
+  ctx: Parameters<Benchmark['run']>[0],
+): Promise<{ figures: Figure[]; notes: string[] }> {
+  const hosts = ctx.quick ? 200 : 1000;
+  const withAgents = ctx.quick ? 100 : 500;
+  const templates = new SimulatedHostTemplates();
+  createSimulatedHost({ hostname: 'warm-up', preset: 'dgx-h100', storage: { templates } }); // builds the template
+  ctx.log(`creating ${hosts} in-memory dgx-h100 hosts (0 VFs) from one template ...`);
+  let before = heapUsed();
+  let t = performance.now();
+  const made = [];
+  for (let i = 0; i < hosts; i++)
+    made.push(createSimulatedHost({ hostname: `node-${i}`, preset: 'dgx-h100', storage: { templates } }));
+  const createMs = (performance.now() - t) / hosts;
+  const hostBytes = (heapUsed() - before) / hosts;
+
+  t = performance.now();
+  const found = await discover(made[0]!.reader());
+  const discoverMs = performance.now() - t;
+  if (found.pfs.length !== PFS || found.gpus.length !== 8)
+    throw new Error(`in-memory discovery found ${found.pfs.length} PFs and ${found.gpus.length} GPUs`);
+
+  ctx.log('enabling 16 VFs on one PF of 100 hosts ...');
+  before = heapUsed();
+  for (const h of made.slice(0, 100)) {
+    const r = await h.setNumVfs('0000:1a:00.0', 16);
+    if (!r.ok) throw new Error(`enabling VFs failed: ${r.message}`);
+  }
+  const vfBytes = (heapUsed() - before) / (100 * 16);
+  made.length = 0;
+
+  ctx.log(`starting ${withAgents} agents on new in-memory hosts (in-memory ports) ...`);
+  const ledger = new InMemoryLedger();
+  const shared = {
+    ledger,
+    pool: new InMemoryGuidPool({ start: DEFAULT_GUID_POOL_START, size: 1n << 30n }),
+    reportStore: new InMemoryReportStore(),
+    stateStore: new InMemoryAgentStateStore(),
+  };
+  before = heapUsed();
+  const agents: EmbeddedAgent[] = [];
+  for (let i = 0; i < withAgents; i++) {
+    const nodeName = `agent-${i}`;
+    const a = new EmbeddedAgent({
+      nodeName,
+      host: createSimulatedHost({ hostname: nodeName, preset: 'dgx-h100', storage: { templates } }),
+      ports: { ...shared, queue: new InMemoryProvisionQueue() },
+    });
+    await a.start();
+    agents.push(a);
+  }
+  const agentBytes = (heapUsed() - before) / withAgents;
+  if (shared.reportStore.latest.size !== withAgents)
+    throw new Error(`${shared.reportStore.latest.size} of ${withAgents} agents published a report`);
+  await Promise.all(agents.map((a) => a.stop()));
+  const kb = (b: number) => Number((b / 1024).toFixed(1));
+  return {
+    figures: [
+      {
+        name: 'discovery.memory_host_create_ms.dgx-h100',
+        value: Number(createMs.toFixed(3)),
+        unit: 'ms',
+        better: 'lower',
+      },
+      { name: 'discovery.memory_host_kib.dgx-h100', value: kb(hostBytes), unit: 'KiB', better: 'lower' },
+      {
+        name: 'discovery.memory_host_with_agent_kib.dgx-h100',
+        value: kb(agentBytes),
+        unit: 'KiB',
+        better: 'lower',
+      },
+      { name: 'discovery.memory_vf_kib.dgx-h100', value: kb(vfBytes), unit: 'KiB', better: 'lower' },
+      {
+        name: 'discovery.memory_discover_ms.dgx-h100',
+        value: Number(discoverMs.toFixed(2)),
+        unit: 'ms',
+        better: 'lower',
+      },
+      {
+        name: 'discovery.memory_5000_hosts_with_agents_mib.dgx-h100',
+        value: Math.round((agentBytes * 5000) / 2 ** 20),
+        unit: 'MiB',
+        better: 'lower',
+      },
+    ],
+    notes: [
+      `In-memory hosts (ADR 0025): ${hosts} dgx-h100 hosts with 0 VFs cloned from one template; host_kib is the heap they add after a full GC, divided by ${hosts}; with_agent_kib the same for ${withAgents} new hosts each with a started EmbeddedAgent on in-memory ports (report published); vf_kib the heap added per VF by enabling 16 VFs on one PF of 100 hosts; 5000_hosts_with_agents_mib = 5,000 x with_agent_kib.`,
+    ],
+  };
+}
+
 export const discoveryBenchmark: Benchmark = {
   name: 'discovery',
-  description: `node-agent discovery time and report size on a host with ${PFS} PFs x ${VFS_PER_PF} VFs`,
+  description: `node-agent discovery time and report size on a host with ${PFS} PFs x ${VFS_PER_PF} VFs; in-memory simulated hosts at scale`,
   async run(ctx) {
+    const memory = await inMemoryHosts(ctx);
+    const disk = await onDisk(ctx);
+    return { figures: [...disk.figures, ...memory.figures], notes: [...disk.notes, ...memory.notes] };
+  },
+};
+
+async function onDisk(ctx: Parameters<Benchmark['run']>[0]): Promise<{ figures: Figure[]; notes: string[] }> {
+  {
     const { dir, where } = scratch();
     try {
       ctx.log(`writing the simulated host (${PFS} PFs x ${VFS_PER_PF} VFs, 8 GPUs) into ${where} ...`);
@@ -134,5 +264,5 @@ export const discoveryBenchmark: Benchmark = {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  },
-};
+  }
+}
