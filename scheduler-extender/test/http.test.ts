@@ -202,6 +202,24 @@ describe('filter and prioritize', () => {
     );
   });
 
+  it('builds answers larger than its scratch buffer (20,000 names, some needing escapes)', async () => {
+    const t = await golden();
+    const names = Array.from({ length: 20_000 }, (_, i) =>
+      i % 1000 === 0 ? `nœud-"${i}"` : `absent-node-${i}`,
+    );
+    names[5] = 'gpu-node-01';
+    const body = { Pod: makePod().vfs('ib', 1).build(), NodeNames: names };
+    const filter = (await post(t, '/filter', body)).json<{
+      NodeNames: string[];
+      FailedNodes: Record<string, string>;
+    }>();
+    expect(filter.NodeNames).toEqual(['gpu-node-01']);
+    expect(Object.keys(filter.FailedNodes)).toHaveLength(19_999);
+    expect(filter.FailedNodes['nœud-"1000"']).toMatch(/^unknown node/);
+    const prio = (await post(t, '/prioritize', body)).json<{ Host: string; Score: number }[]>();
+    expect(prio.map((p) => p.Host)).toEqual(names);
+  });
+
   it('serves the verbs under a configured prefix', async () => {
     const t = await golden({ options: { urlPrefix: 'scheduler/' } });
     const body = { Pod: ibPod, NodeNames: ['gpu-node-01'] };

@@ -75,9 +75,9 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const OPEN_BRACKET = ascii('[');
 const CLOSE_BRACKET = ascii(']');
-const HOST_HEAD = ascii('{"Host":"');
-/** `","Score":N}` for N in 0..10. */
-const SCORE_TAIL = Array.from({ length: 11 }, (_, s) => ascii(`","Score":${s}}`));
+const HOST_HEAD = ascii('{"Host":');
+/** `,"Score":N}` for N in 0..10. */
+const SCORE_TAIL = Array.from({ length: 11 }, (_, s) => ascii(`,"Score":${s}}`));
 const reasonBytes = new WeakMap<Reason, Buffer>();
 
 function reasonJson(r: Reason): Buffer {
@@ -90,29 +90,28 @@ function reasonJson(r: Reason): Buffer {
 }
 
 /**
- * Writes JSON into one Buffer sized up front. Responses are built from bytes the extender
- * already holds: node names from the name index (DNS-1123, no escaping needed), reason texts
- * escaped once. At 5,000 candidates this avoids a string per node, the rope flattening and the
- * UTF-8 encoding a string response would cost when it is written.
+ * Writes JSON into a scratch buffer, then copies it out at its exact size. Responses are built
+ * from bytes the extender already holds: node names from the name index (DNS-1123, no escaping
+ * needed), reason texts escaped once. At 5,000 candidates this avoids a string per node, the
+ * rope flattening and the UTF-8 encoding a string response would cost when it is written.
  */
 class JsonBytes {
-  /**
-   * One scratch buffer for every response (building is synchronous): it stays warm in the CPU
-   * caches, and the finished JSON is copied out once, into a buffer of the exact size.
-   */
+  /** One scratch buffer for every response (building is synchronous); it stays warm in the caches. */
   private static scratch = Buffer.allocUnsafe(256 * 1024);
-  readonly buf: Buffer;
-  readonly size: number;
+  buf: Buffer = JsonBytes.scratch;
   pos = 0;
 
-  constructor(size: number) {
-    if (JsonBytes.scratch.length < size)
-      JsonBytes.scratch = Buffer.allocUnsafe(Math.max(size, JsonBytes.scratch.length * 2));
-    this.buf = JsonBytes.scratch;
-    this.size = size;
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+    JsonBytes.scratch = next;
   }
 
   bytes(b: Uint8Array): void {
+    this.reserve(b.length);
     const buf = this.buf;
     let p = this.pos;
     for (let i = 0; i < b.length; i++) buf[p++] = b[i] as number;
@@ -120,28 +119,30 @@ class JsonBytes {
   }
 
   byte(c: number): void {
+    this.reserve(1);
     this.buf[this.pos++] = c;
   }
 
   utf8(s: string): void {
+    this.reserve(Buffer.byteLength(s));
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
   /** A node name as a JSON string: from the index when known, escaped otherwise. */
   name(names: SlotNames, slot: number, unknownJson: string | undefined): void {
     if (slot >= 0) {
-      this.byte(QUOTE);
+      this.reserve(names.nameLength(slot) + 2);
+      this.buf[this.pos++] = QUOTE;
       this.pos = names.copyName(slot, this.buf, this.pos);
-      this.byte(QUOTE);
+      this.buf[this.pos++] = QUOTE;
     } else {
       this.utf8(unknownJson ?? '""');
     }
   }
 
+  /** The JSON written, in a buffer of its own. */
   done(): Buffer {
-    if (this.pos !== this.size)
-      throw new Error(`JSON size mismatch: wrote ${this.pos} of ${this.size} bytes`);
-    return Buffer.from(this.buf.subarray(0, this.size));
+    return Buffer.from(this.buf.subarray(0, this.pos));
   }
 }
 
@@ -150,29 +151,6 @@ function unknownNames(names: readonly string[], slots: Int32Array): Map<number, 
   const out = new Map<number, string>();
   for (let i = 0; i < slots.length; i++) if ((slots[i] as number) < 0) out.set(i, JSON.stringify(names[i]));
   return out;
-}
-
-function nameSize(names: SlotNames, slots: Int32Array, unknown: Map<number, string>, i: number): number {
-  const slot = slots[i] as number;
-  return slot >= 0 ? names.nameLength(slot) + 2 : Buffer.byteLength(unknown.get(i) ?? '""');
-}
-
-/** Size of `{"name":"reason",...}` for the rejections of the given resolvability. */
-function rejectedSize(
-  o: FilterOutcome,
-  names: SlotNames,
-  unknown: Map<number, string>,
-  unresolvable: boolean,
-): number {
-  let size = 2;
-  let count = 0;
-  for (let k = 0; k < o.rejectedIndexes.length; k++) {
-    const r = o.rejectedReasons[k] as Reason;
-    if (r.unresolvable !== unresolvable) continue;
-    size += nameSize(names, o.slots, unknown, o.rejectedIndexes[k] as number) + 1 + reasonJson(r).length;
-    count++;
-  }
-  return size + Math.max(0, count - 1);
 }
 
 function writeRejected(
@@ -229,29 +207,10 @@ export function encodeFilterResult(
   error = '',
 ): Buffer {
   const unknown = unknownNames(outcome.names, outcome.slots);
-  const nodes = nodeListJson(args, outcome);
-  const head = `{"Nodes":${nodes},"NodeNames":`;
-  const middle = ',"FailedNodes":';
-  const between = ',"FailedAndUnresolvableNodes":';
-  const tail = `,"Error":${JSON.stringify(error)}}`;
-  const feasible = outcome.feasibleIndexes;
-  let namesSize = 4; // null
+  const w = new JsonBytes();
+  w.utf8(`{"Nodes":${nodeListJson(args, outcome)},"NodeNames":`);
   if (args.namesSent) {
-    namesSize = 2 + Math.max(0, feasible.length - 1);
-    for (let k = 0; k < feasible.length; k++)
-      namesSize += nameSize(names, outcome.slots, unknown, feasible[k] as number);
-  }
-  const size =
-    Buffer.byteLength(head) +
-    namesSize +
-    middle.length +
-    rejectedSize(outcome, names, unknown, false) +
-    between.length +
-    rejectedSize(outcome, names, unknown, true) +
-    Buffer.byteLength(tail);
-  const w = new JsonBytes(size);
-  w.utf8(head);
-  if (args.namesSent) {
+    const feasible = outcome.feasibleIndexes;
     w.bytes(OPEN_BRACKET);
     for (let k = 0; k < feasible.length; k++) {
       if (k > 0) w.byte(COMMA);
@@ -262,11 +221,11 @@ export function encodeFilterResult(
   } else {
     w.utf8('null');
   }
-  w.utf8(middle);
+  w.utf8(',"FailedNodes":');
   writeRejected(w, outcome, names, unknown, false);
-  w.utf8(between);
+  w.utf8(',"FailedAndUnresolvableNodes":');
   writeRejected(w, outcome, names, unknown, true);
-  w.utf8(tail);
+  w.utf8(`,"Error":${JSON.stringify(error)}}`);
   return w.done();
 }
 
@@ -274,16 +233,7 @@ export function encodeFilterResult(
 export function encodeHostPriorityList(o: PrioritizeOutcome, names: SlotNames): Buffer {
   const unknown = unknownNames(o.names, o.slots);
   const n = o.names.length;
-  let size = 2 + Math.max(0, n - 1);
-  for (let i = 0; i < n; i++) {
-    const slot = o.slots[i] as number;
-    const score = o.scores[i] ?? 0;
-    size +=
-      slot >= 0
-        ? HOST_HEAD.length + names.nameLength(slot) + (SCORE_TAIL[score] as Buffer).length
-        : Buffer.byteLength(`{"Host":${unknown.get(i) ?? '""'},"Score":${score}}`);
-  }
-  const w = new JsonBytes(size);
+  const w = new JsonBytes();
   w.bytes(OPEN_BRACKET);
   for (let i = 0; i < n; i++) {
     if (i > 0) w.byte(COMMA);
@@ -291,7 +241,7 @@ export function encodeHostPriorityList(o: PrioritizeOutcome, names: SlotNames): 
     const score = o.scores[i] ?? 0;
     if (slot >= 0) {
       w.bytes(HOST_HEAD);
-      w.pos = names.copyName(slot, w.buf, w.pos);
+      w.name(names, slot, undefined);
       w.bytes(SCORE_TAIL[score] as Buffer);
     } else {
       w.utf8(`{"Host":${unknown.get(i) ?? '""'},"Score":${score}}`);
