@@ -10,7 +10,7 @@ function ledger(parts: Partial<{ [K in keyof NodeReservations]: NodeReservations
 
 describe('computeCapacity', () => {
   const report = makeReport()
-    .pf({ numVfs: 8, configured: 6, inUse: ['pod-a', 'pod-b'], reserved: ['pod-c'] })
+    .pf({ numVfs: 8, configured: 6, inUse: ['pod-a', 'pod-b'], reserved: 1 })
     .pf({ numVfs: 4, configured: 4, maxVfs: 16 })
     .pf({ sriov: false })
     .pf({ numVfs: 4, portState: 'DOWN' })
@@ -28,7 +28,7 @@ describe('computeCapacity', () => {
     expect(c.blocked).toEqual([null, null, 'sriov-disabled', 'port-down']);
   });
 
-  it('with a ledger, reserved counts come from the ledger and VFs of pods holding a reservation are not counted twice', () => {
+  it('with a ledger, reserved counts come from the ledger only and in-use VFs of pods holding a reservation are not counted twice', () => {
     const c = computeCapacity(
       view,
       ledger({
@@ -39,7 +39,8 @@ describe('computeCapacity', () => {
         podUids: new Set(['pod-a', 'pod-c']),
       }),
     );
-    // PF0: 2 reserved + pod-b (in use without a reservation); PF1: 1 reserved -> held, capacity = numVfs 4.
+    // PF0: 2 reserved in the ledger + pod-b (in use without a reservation); the report's reserved
+    // mark is informational and not added. PF1: 1 reserved -> held, capacity = numVfs 4.
     expect([...c.held.slice(0, 2)]).toEqual([3, 1]);
     expect([...c.avail.slice(0, 2)]).toEqual([5, 3]);
   });

@@ -2,10 +2,11 @@
  * The capacity model (docs/adr/0003), per PF:
  *
  *   ready      = configured VFs (exist, driver bound, GUID/MAC set)
- *   held       = VFs reserved in the ledger on this PF
- *              + VFs the report marks reserved/in-use for pods that hold no ledger reservation
- *                on this node (pods not scheduled by rdmasched, or any pod while the ledger is
- *                empty: then `held` is exactly what the report marks reserved/in-use)
+ *   held       = VFs reserved in the ledger on this PF (while the ledger holds nothing for the
+ *                node: the VFs the report marks `reserved`, which are informational otherwise)
+ *              + VFs the report marks `in-use` for pods that hold no ledger reservation on this
+ *                node (pods not scheduled by rdmasched, or not named yet by the agent); with an
+ *                empty ledger `held` is exactly what the report marks reserved or in use
  *   capacity   = numVfs when held > 0 (a held PF is never resized: resizing destroys every VF)
  *              = max(maxVfs, numVfs) when held == 0 (an idle PF can be resized up to maxVfs)
  *   avail      = capacity - held, or 0 when the PF cannot take VFs now: SR-IOV disabled, port not
@@ -41,8 +42,10 @@ export function computeCapacity(view: NodeView, reservations: NodeReservations |
   const blocked: (PfBlock | null)[] = [];
   for (const pf of view.pfs) {
     const p = pf.index;
-    let h = reservations?.reservedByPf.get(pf.pciAddress) ?? 0;
-    for (const pod of pf.heldVfPods) {
+    // The ledger is authoritative for reservations; the report's `reserved` marks stand in for
+    // it only while the ledger holds nothing for the node (contracts: VfReport.state).
+    let h = reservations === undefined ? pf.reservedVfs : (reservations.reservedByPf.get(pf.pciAddress) ?? 0);
+    for (const pod of pf.inUseVfPods) {
       if (pod === null || reservations === undefined || !reservations.podUids.has(pod)) h++;
     }
     held[p] = h;

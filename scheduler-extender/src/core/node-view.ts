@@ -33,8 +33,10 @@ export interface PfInfo {
   readonly configuredVfs: number;
   /** What the PF can hold when nobody holds it: max(maxVfs, numVfs); 0 without SR-IOV. */
   readonly idleCapacity: number;
-  /** Pod UID (null when unknown) of every VF the report marks `reserved` or `in-use`. */
-  readonly heldVfPods: readonly (string | null)[];
+  /** VFs the report marks `reserved` (informational: the ledger is authoritative). */
+  readonly reservedVfs: number;
+  /** Pod UID (null when the agent could not name it) of every VF the report marks `in-use`. */
+  readonly inUseVfPods: readonly (string | null)[];
 }
 
 export interface GpuInfo {
@@ -87,11 +89,13 @@ export class NodeView {
     this.lastHeartbeatMs = opts.lastHeartbeatMs;
     this.pfs = report.pfs.map((pf, index) => {
       const sriov = pf.sriov;
-      const heldVfPods: (string | null)[] = [];
+      const inUseVfPods: (string | null)[] = [];
+      let reservedVfs = 0;
       let configuredVfs = 0;
       for (const vf of pf.vfs) {
         if (vf.configured) configuredVfs++;
-        if (vf.state !== 'free') heldVfPods.push(vf.podUid ?? null);
+        if (vf.state === 'in-use') inUseVfPods.push(vf.podUid ?? null);
+        else if (vf.state === 'reserved') reservedVfs++;
       }
       return Object.freeze({
         index,
@@ -105,7 +109,8 @@ export class NodeView {
         resizing: sriov?.resizing ?? false,
         configuredVfs,
         idleCapacity: sriov === null ? 0 : Math.max(sriov.maxVfs, sriov.numVfs),
-        heldVfPods: Object.freeze(heldVfPods),
+        reservedVfs,
+        inUseVfPods: Object.freeze(inUseVfPods),
       });
     });
     const byType = { ib: [] as number[], roce: [] as number[] };

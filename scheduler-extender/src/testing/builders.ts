@@ -48,8 +48,8 @@ export interface PfSpec {
   readonly configured?: number;
   /** VFs in use (the first ones): a count, or the pod UIDs (null = unknown pod). */
   readonly inUse?: number | readonly (string | null)[];
-  /** VFs reserved (after the in-use ones). */
-  readonly reserved?: number | readonly (string | null)[];
+  /** How many VFs are marked reserved (after the in-use ones; no pod UID, as the contract says). */
+  readonly reserved?: number;
   readonly at?: PciePlacementSpec;
 }
 
@@ -157,14 +157,14 @@ export class ReportBuilder {
     if (numVfs > 255) throw new Error('builder lists at most 255 VFs per PF');
     const configured = Math.min(numVfs, spec.configured ?? numVfs);
     const inUse = podList(spec.inUse, `pod-${placed.bus}-u`);
-    const reserved = podList(spec.reserved, `pod-${placed.bus}-r`);
+    const reserved = spec.reserved ?? 0;
     const n = this.pfList.length;
     const vfs: VfReport[] = [];
     for (let i = 0; i < numVfs; i++) {
       const devfn = i + 1;
       const isConfigured = i < configured;
-      const held = i < inUse.length ? 'in-use' : i < inUse.length + reserved.length ? 'reserved' : 'free';
-      const pod = held === 'in-use' ? inUse[i] : held === 'reserved' ? reserved[i - inUse.length] : undefined;
+      const held = i < inUse.length ? 'in-use' : i < inUse.length + reserved ? 'reserved' : 'free';
+      const pod = held === 'in-use' ? inUse[i] : undefined;
       vfs.push({
         index: i,
         pciAddress: `0000:${hex2(placed.bus)}:${hex2(devfn >> 3)}.${devfn & 7}`,
