@@ -56,4 +56,26 @@ describe('computeCapacity', () => {
     expect(c.avail[1]).toBe(0);
     expect(c.readyFree[1]).toBe(0);
   });
+
+  it('an idle PF is provisioned to maxVfs, never to numVfs beyond it; its ready VFs stay usable', () => {
+    // numVfs 12 > maxVfs 8 (the policy was lowered): the agent refuses requests above maxVfs, so an
+    // idle PF offers max(maxVfs, ready) = max(8, 10) = 10, of which 10 are ready.
+    const r = makeReport().pf({ totalVfs: 16, maxVfs: 8, numVfs: 12, configured: 10 }).build();
+    const c = computeCapacity(viewOf(r), ledger({}));
+    expect([...c.avail]).toEqual([10]);
+    expect([...c.readyFree]).toEqual([10]);
+    const idleFew = makeReport().pf({ totalVfs: 16, maxVfs: 8, numVfs: 12, configured: 2 }).build();
+    expect([...computeCapacity(viewOf(idleFew), ledger({})).avail]).toEqual([8]);
+  });
+
+  it('a held PF offers its ready VFs plus unconfigured existing VFs up to maxVfs, never a resize', () => {
+    const r = makeReport()
+      .pf({ totalVfs: 16, maxVfs: 6, numVfs: 8, configured: 3, inUse: [null] })
+      .build();
+    // held 1 (in use, no reservation): capacity max(3, min(8, 6)) = 6 -> 5 available, 2 ready.
+    const c = computeCapacity(viewOf(r), ledger({}));
+    expect([...c.held]).toEqual([1]);
+    expect([...c.avail]).toEqual([5]);
+    expect([...c.readyFree]).toEqual([2]);
+  });
 });

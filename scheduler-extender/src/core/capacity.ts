@@ -7,8 +7,11 @@
  *              + VFs the report marks `in-use` for pods that hold no ledger reservation on this
  *                node (pods not scheduled by rdmasched, or not named yet by the agent); with an
  *                empty ledger `held` is exactly what the report marks reserved or in use
- *   capacity   = numVfs when held > 0 (a held PF is never resized: resizing destroys every VF)
- *              = max(maxVfs, numVfs) when held == 0 (an idle PF can be resized up to maxVfs)
+ *   capacity   = max(ready, min(numVfs, maxVfs)) when held > 0: a held PF is never resized
+ *                (resizing destroys every VF); provisioning may only configure VFs that exist
+ *              = max(maxVfs, ready) when held == 0: an idle PF is provisioned to maxVfs (the agent
+ *                enables exactly maxVfs and refuses more); ready VFs beyond it need no provisioning
+ *   (the bind script in the ledger applies the same rules: adapters/redis/ledger-scripts.ts)
  *   avail      = capacity - held, or 0 when the PF cannot take VFs now: SR-IOV disabled, port not
  *                ACTIVE, a resize claim in the ledger, or the agent resizing it
  *   readyFree  = min(avail, ready - held): VFs a pod can have without any provisioning
@@ -49,7 +52,7 @@ export function computeCapacity(view: NodeView, reservations: NodeReservations |
       if (pod === null || reservations === undefined || !reservations.podUids.has(pod)) h++;
     }
     held[p] = h;
-    const capacity = h > 0 ? pf.numVfs : pf.idleCapacity;
+    const capacity = h > 0 ? pf.heldCapacity : pf.idleCapacity;
     const free = Math.max(0, capacity - h);
     let block: PfBlock | null = null;
     if (!pf.sriovEnabled) block = 'sriov-disabled';

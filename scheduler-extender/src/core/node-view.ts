@@ -31,8 +31,17 @@ export interface PfInfo {
   readonly resizing: boolean;
   /** VFs that exist and are configured (driver bound, GUID/MAC set): the "ready" VFs. */
   readonly configuredVfs: number;
-  /** What the PF can hold when nobody holds it: max(maxVfs, numVfs); 0 without SR-IOV. */
+  /**
+   * What the PF can hold when nobody holds it: max(maxVfs, configured). Provisioning an idle PF
+   * enables it to maxVfs (the agent refuses more than maxVfs); VFs already configured beyond that
+   * are usable without provisioning. 0 without SR-IOV.
+   */
   readonly idleCapacity: number;
+  /**
+   * What the PF can hold while somebody holds it: max(configured, min(numVfs, maxVfs)). A held PF
+   * is never resized; provisioning may only configure VFs that exist (docs/adr/0003, amendment).
+   */
+  readonly heldCapacity: number;
   /** VFs the report marks `reserved` (informational: the ledger is authoritative). */
   readonly reservedVfs: number;
   /** Pod UID (null when the agent could not name it) of every VF the report marks `in-use`. */
@@ -108,7 +117,8 @@ export class NodeView {
         maxVfs: sriov?.maxVfs ?? 0,
         resizing: sriov?.resizing ?? false,
         configuredVfs,
-        idleCapacity: sriov === null ? 0 : Math.max(sriov.maxVfs, sriov.numVfs),
+        idleCapacity: sriov === null ? 0 : Math.max(sriov.maxVfs, configuredVfs),
+        heldCapacity: sriov === null ? 0 : Math.max(configuredVfs, Math.min(sriov.numVfs, sriov.maxVfs)),
         reservedVfs,
         inUseVfPods: Object.freeze(inUseVfPods),
       });

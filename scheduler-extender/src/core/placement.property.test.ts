@@ -188,7 +188,12 @@ function oraclePfs(report: NodeReport, request: PodRequest): OraclePf[] {
       pf.portState === 'ACTIVE' &&
       pf.rateGbps >= request.minRateGbps &&
       request.vfs[pf.linkType] > 0;
-    const capacity = s === null ? 0 : held > 0 ? s.numVfs : Math.max(s.maxVfs, s.numVfs);
+    const capacity =
+      s === null
+        ? 0
+        : held > 0
+          ? Math.max(configured, Math.min(s.numVfs, s.maxVfs))
+          : Math.max(s.maxVfs, configured);
     const avail = usable ? Math.max(0, capacity - held) : 0;
     return {
       linkType: pf.linkType,
