@@ -23,6 +23,7 @@ import type { AgentStateStore } from './ports/agent-state-store.js';
 import type { Clock } from './ports/clock.js';
 import type { GuidPool } from './ports/guid-pool.js';
 import type { AgentLedger } from './ports/ledger.js';
+import type { PolicySource, PolicyStatusWriter } from './ports/policy-source.js';
 import type { ProvisionQueue } from './ports/provision-queue.js';
 import type { ReportStore } from './ports/report-store.js';
 import { NodeAgent } from './services/node-agent.js';
@@ -114,6 +115,13 @@ export interface EmbeddedAgentOptions {
   readonly clock?: Clock;
   /** Called after every discovery pass the agent makes (e.g. to watch VFs appear). */
   readonly onDiscovery?: (discovery: Discovery) => void;
+  /**
+   * RdmaNodePolicy and the node's labels (e.g. an `InMemoryPolicySource`); without it the
+   * settings above apply to every SR-IOV PF.
+   */
+  readonly policy?: PolicySource;
+  /** Where this node's entry in each selecting policy's status goes (e.g. `InMemoryPolicyStatusWriter`). */
+  readonly policyStatus?: PolicyStatusWriter;
 }
 
 export type VfAllocationOutcome =
@@ -163,6 +171,8 @@ export class EmbeddedAgent {
       vfDriver: 'mlx5_core',
       vfWaitTimeoutMs: s.vfWaitTimeoutMs,
       vfPollIntervalMs: s.vfPollIntervalMs,
+      ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+      ...(opts.policyStatus === undefined ? {} : { policyStatus: opts.policyStatus }),
       onDiscovery: (d) => {
         this.#discovery = d;
         opts.onDiscovery?.(d);

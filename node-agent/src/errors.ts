@@ -13,6 +13,8 @@ export const AGENT_CODES = {
   EXCEEDS_TOTALVFS: 'More VFs were asked for than sriov_totalvfs (the firmware limit); nothing was written.',
   EXCEEDS_MAX_VFS: 'More VFs were asked for than the policy maximum per PF; nothing was written.',
   MISSING_POD_UID: 'A reservation request without a (well-formed) podUid; nothing was written.',
+  PF_NOT_MANAGED:
+    'No RdmaNodePolicy that selects this node governs the PF (or the policies are not read yet), so the agent never writes it; nothing was written.',
   PF_BUSY: 'A VF of the PF is in use, so sriov_numvfs cannot change; nothing was written.',
   PF_HELD:
     "Reservations other than the requesting pod's name the PF, so it cannot be resized; nothing was written.",

@@ -50,6 +50,26 @@ export type { WarmPoolPolicy } from './core/warm-pool.js';
 export { discover } from './discovery/discover.js';
 export type { Discovery, DiscoveredGpu, DiscoveredPf, DiscoveredVf } from './discovery/types.js';
 
+// RdmaNodePolicy
+export {
+  effectiveSettings,
+  type ConfigSettings,
+  type EffectiveSettings,
+  type PfSettings,
+  type PolicyView,
+} from './core/node-policy.js';
+export type {
+  PolicyNodeEntry,
+  PolicySource,
+  PolicyStatusWriter,
+  StatusWriteOutcome,
+} from './ports/policy-source.js';
+export { KubePolicySource, KubePolicyStatusWriter } from './adapters/kube/kube-policy.js';
+export {
+  InMemoryPolicySource,
+  InMemoryPolicyStatusWriter,
+} from './adapters/memory/in-memory-policy-source.js';
+
 // In-memory adapters (the embedded store of the simulation, tests)
 export { InMemoryLedger } from './adapters/memory/in-memory-ledger.js';
 export { InMemoryGuidPool } from './adapters/memory/in-memory-guid-pool.js';

@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { RedisKeys } from '@rdmasched/contracts';
 import { FsSysfsReader } from './adapters/fs/fs-sysfs-reader.js';
+import { KubePolicySource, KubePolicyStatusWriter } from './adapters/kube/kube-policy.js';
 import { NodeCommandExecutor } from './adapters/linux/node-command-executor.js';
 import { SysfsHost } from './adapters/linux/sysfs-host.js';
 import { InMemoryVfUsage } from './adapters/memory/in-memory-vf-usage.js';
@@ -106,6 +108,20 @@ export async function startAgent(
   } else {
     usage = new InMemoryVfUsage();
   }
+  // RdmaNodePolicy: with a Kubernetes API, the policies that select this node decide (README).
+  let policy: KubePolicySource | undefined;
+  let policyStatus: KubePolicyStatusWriter | undefined;
+  if (config.kube.mode !== 'off') {
+    const kc = new KubeConfig();
+    if (config.kube.mode === 'in-cluster') kc.loadFromCluster();
+    else kc.loadFromFile(config.kube.path);
+    policy = new KubePolicySource({
+      kubeConfig: kc,
+      nodeName: config.nodeName,
+      logger: logger.child({ component: 'node-policy' }),
+    });
+    policyStatus = new KubePolicyStatusWriter({ kubeConfig: kc });
+  }
   const agent = new NodeAgent({
     nodeName: config.nodeName,
     agentVersion: AGENT_VERSION,
@@ -114,6 +130,9 @@ export async function startAgent(
     usage,
     ledger,
     ...(gpuUsage === undefined ? {} : { gpuUsage }),
+    ...(policy === undefined ? {} : { policy }),
+    ...(policyStatus === undefined ? {} : { policyStatus }),
+    policyStatusIntervalMs: config.policyStatusIntervalMs,
     ...(plugins === undefined ? {} : { onDiscovery: (d: Discovery) => plugins.update(d) }),
     pool: new RedisGuidPool(conn.client, keys, config.guidPool),
     stateStore: new RedisAgentStateStore(conn.client, keys),
@@ -153,6 +172,8 @@ export async function startAgent(
           https: { cert: readFileSync(config.http.tls.certFile), key: readFileSync(config.http.tls.keyFile) },
         }),
   });
+  // Until the policies and the node are read, no PF is managed (nothing written): see node-policy.ts.
+  await policy?.start();
   if (plugins !== undefined) {
     hints?.start();
     await plugins.start();
@@ -180,6 +201,7 @@ export async function startAgent(
       stopped ??= (async () => {
         logger.info('stopping');
         await agent.stop();
+        await policy?.stop();
         hints?.stop();
         await plugins?.stop();
         await app.close();

@@ -224,7 +224,7 @@ async function onDisk(ctx: Parameters<Benchmark['run']>[0]): Promise<{ figures: 
         nodeName: 'bench-node',
         agentVersion: 'bench',
         heartbeatIntervalMs: 5_000,
-        maxVfsPerPf: 0,
+        maxVfs: (_pf, totalVfs) => totalVfs,
         resizing: new Set(),
         reserved: new Map(),
         inUse: new Map(),

@@ -31,6 +31,8 @@ export const ipArgv = {
   ],
   /** `ip link set dev <pf> vf <n> mac <mac>` */
   setVfMac: (pf: string, vf: number, mac: string) => ['link', 'set', 'dev', pf, 'vf', String(vf), 'mac', mac],
+  /** `ip link set dev <netdev> mtu <mtu>` */
+  setMtu: (netdev: string, mtu: number) => ['link', 'set', 'dev', netdev, 'mtu', String(mtu)],
   /** `ip -j link show dev <pf>` */
   show: (pf: string) => ['-j', 'link', 'show', 'dev', pf],
 };

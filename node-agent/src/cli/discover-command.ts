@@ -161,7 +161,7 @@ export async function discoverCommand(argv: readonly string[]): Promise<number> 
       nodeName,
       agentVersion: AGENT_VERSION,
       heartbeatIntervalMs: 5_000,
-      maxVfsPerPf: 0,
+      maxVfs: (_pf, totalVfs) => totalVfs,
       resizing: new Set(),
       reserved: new Map(),
       inUse: new Map(),

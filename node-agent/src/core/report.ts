@@ -20,8 +20,11 @@ export interface ReportContext {
   readonly nodeName: string;
   readonly agentVersion: string;
   readonly heartbeatIntervalMs: number;
-  /** Policy limit per PF (0 = none): maxVfs = min(totalVfs, this). */
-  readonly maxVfsPerPf: number;
+  /**
+   * The most VFs the agent will enable on a PF (configuration or its RdmaNodePolicy; 0 for a PF
+   * it does not manage). Never above totalVfs (capped here again).
+   */
+  readonly maxVfs: (pf: string, totalVfs: number) => number;
   /** PFs the agent is resizing now. */
   readonly resizing: ReadonlySet<string>;
   readonly reserved: ReadonlyMap<string, number>;
@@ -52,7 +55,10 @@ export function buildReportBody(d: Discovery, ctx: ReportContext): ReportBody {
       inUse: ctx.inUse,
       reservations: ctx.reservations,
     });
-    const maxVfs = pf.sriov === null ? 0 : maxVfsOf(pf.sriov.totalVfs, ctx.maxVfsPerPf);
+    const maxVfs =
+      pf.sriov === null
+        ? 0
+        : Math.max(0, Math.min(pf.sriov.totalVfs, ctx.maxVfs(pf.pciAddress, pf.sriov.totalVfs)));
     const resizing = ctx.resizing.has(pf.pciAddress);
     capacity.set(pf.pciAddress, {
       linkType: pf.linkType,

@@ -78,7 +78,7 @@ describe('GPU allocations from the PodResources API', () => {
       nodeName: 'gpu-node',
       agentVersion: 't',
       heartbeatIntervalMs: 1000,
-      maxVfsPerPf: 0,
+      maxVfs: (_pf, totalVfs) => totalVfs,
       resizing: new Set(),
       reserved: new Map(),
       inUse: new Map(),

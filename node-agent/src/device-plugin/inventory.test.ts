@@ -25,6 +25,7 @@ function pf(
     linkType,
     numaNode,
     netdev: null,
+    mtu: null,
     rdmaDevice: `mlx5_${i + 2}`,
     driver: 'mlx5_core',
     configured: o.configured?.(i) ?? true,

@@ -288,9 +288,10 @@ async function readVf(
     warnings.push(`${vf}: physfn does not point back to ${pf}; ignored`);
     return undefined;
   }
-  const [guidText, address] = await Promise.all([
+  const [guidText, address, mtuText] = await Promise.all([
     rdmaDevice === null ? undefined : reader.read(dev(vf, `infiniband/${rdmaDevice}/node_guid`)),
     linkType === 'roce' && netdev !== null ? reader.read(dev(vf, `net/${netdev}/address`)) : undefined,
+    netdev === null ? undefined : reader.read(dev(vf, `net/${netdev}/mtu`)),
   ]);
   const guid = guidText === undefined || isZeroSysfsGuid(guidText) ? undefined : guidFromSysfs(guidText);
   // The node GUID reads all zeros until the VF was given its GUID (IB) or admin MAC (RoCE, whose
@@ -308,6 +309,7 @@ async function readVf(
     configured,
     guid: linkType === 'ib' ? (guid ?? null) : null,
     mac: linkType === 'roce' && configured ? (parseMac(address) ?? null) : null,
+    mtu: mtuOf(mtuText),
   };
 }
 

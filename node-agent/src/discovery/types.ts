@@ -17,6 +17,8 @@ export interface DiscoveredVf {
   readonly guid: string | null;
   /** RoCE: the VF netdev's MAC when configured; null for IB. */
   readonly mac: string | null;
+  /** The VF netdev's MTU; null without a netdev (e.g. moved into a pod's network namespace). */
+  readonly mtu: number | null;
 }
 
 export interface DiscoveredSriov {

@@ -19,6 +19,7 @@ class RecordingHost implements HostControl {
   probeDriver = (d: string) => this.#ok(`probe ${d}`);
   setVfGuids = (pf: string, vf: number) => this.#ok(`guids ${pf} ${vf}`);
   setVfMac = (pf: string, vf: number) => this.#ok(`mac ${pf} ${vf}`);
+  setMtu = (netdev: string, mtu: number) => this.#ok(`mtu ${netdev} ${mtu}`);
   vfAdminConfig = () => Promise.resolve({ ok: true as const, vfs: [] });
   eswitchMode = () => Promise.resolve('legacy' as const);
 }
@@ -34,7 +35,12 @@ const discovery = {
       pciAddress: PF,
       netdev: 'ibp26s0',
       sriov: { totalVfs: 16, numVfs: 2, offset: 1, stride: 1, vfDeviceId: '0x101e' },
-      vfs: [0, 1].map((i) => ({ index: i, pciAddress: `0000:1a:00.${i + 1}`, pfPciAddress: PF })),
+      vfs: [0, 1].map((i) => ({
+        index: i,
+        pciAddress: `0000:1a:00.${i + 1}`,
+        pfPciAddress: PF,
+        netdev: `ibp26s0v${i}`,
+      })),
     },
   ],
 } as unknown as Discovery;
@@ -43,7 +49,7 @@ const reader = (total: string): SysfsReader =>
     read: (p: string) => Promise.resolve(p.endsWith('sriov_totalvfs') ? total : undefined),
   }) as unknown as SysfsReader;
 
-function guard(o: { claimed?: string[]; total?: string; maxVfsPerPf?: number } = {}) {
+function guard(o: { claimed?: string[]; total?: string; maxVfs?: number; managed?: boolean } = {}) {
   const inner = new RecordingHost();
   const usage = new InMemoryVfUsage();
   const refusals: string[] = [];
@@ -52,7 +58,7 @@ function guard(o: { claimed?: string[]; total?: string; maxVfsPerPf?: number } =
     reader: reader(o.total ?? '16'),
     usage,
     claimed: () => new Set(o.claimed ?? [PF]),
-    maxVfsPerPf: o.maxVfsPerPf ?? 0,
+    limits: { managed: () => o.managed ?? true, maxVfs: () => o.maxVfs ?? 16 },
     vfDriver: 'mlx5_core',
     onRefused: (w, r) => refusals.push(`${w}: ${r}`),
   });
@@ -73,7 +79,8 @@ describe('GuardedHost', () => {
 
   it.each([
     ['without the claim', { claimed: [] }, /resize claim/],
-    ['above the policy maximum', { maxVfsPerPf: 4 }, /above the maximum 4/],
+    ['above the policy maximum', { maxVfs: 4 }, /above the maximum 4/],
+    ['on a PF the agent does not manage', { managed: false }, /not managed/],
     ['when sriov_totalvfs is unreadable', { total: 'garbage' }, /unreadable/],
   ])('refuses a resize %s', async (_n, o, reason) => {
     const g = guard(o);
@@ -99,5 +106,24 @@ describe('GuardedHost', () => {
     expect(await g.host.setVfMac('ibp26s0', 5, '02:00:00:00:00:01')).toEqual(refused);
     expect(await g.host.probeDriver('0000:1a:00.2')).toEqual({ ok: true });
     expect(g.inner.calls).toEqual(['probe 0000:1a:00.2']);
+  });
+
+  it('sets the MTU only on the netdev of a discovered VF nobody uses, within range', async () => {
+    const g = guard();
+    g.usage.allocate({ vf: '0000:1a:00.2', pf: PF, podUid: 'p' });
+    expect(await g.host.setMtu('ibp26s0v0', 4092)).toEqual({ ok: true });
+    expect(await g.host.setMtu('ibp26s0v1', 4092)).toEqual(refused); // in use
+    expect(await g.host.setMtu('ibp26s0', 4092)).toEqual(refused); // the PF's own netdev
+    expect(await g.host.setMtu('ibp26s0v0', 10)).toEqual(refused);
+    expect(g.inner.calls).toEqual(['mtu ibp26s0v0 4092']);
+    expect(await guard({ managed: false }).host.setMtu('ibp26s0v0', 4092)).toEqual(refused);
+  });
+
+  it('never configures a VF of a PF the agent does not manage (no governing RdmaNodePolicy)', async () => {
+    const g = guard({ managed: false });
+    expect(await g.host.unbindDriver('0000:1a:00.1', 'mlx5_core')).toEqual(refused);
+    expect(await g.host.setVfMac('ibp26s0', 0, '02:00:00:00:00:01')).toEqual(refused);
+    expect(await g.host.probeDriver('0000:1a:00.2')).toEqual(refused);
+    expect(g.inner.calls).toEqual([]);
   });
 });

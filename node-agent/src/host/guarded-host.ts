@@ -12,7 +12,6 @@
  * A refused change answers `UNSAFE` and writes nothing; the refusal is counted and logged.
  */
 import type { Discovery, DiscoveredPf, DiscoveredVf } from '../discovery/types.js';
-import { maxVfsOf } from '../core/report.js';
 import { parseUnsigned } from '../core/sysfs-values.js';
 import type {
   EswitchMode,
@@ -32,7 +31,8 @@ export interface GuardContext {
   readonly usage: VfUsage;
   /** PFs whose resize claim the agent holds now. */
   readonly claimed: () => ReadonlySet<string>;
-  readonly maxVfsPerPf: number;
+  /** Per PF: may the agent change it at all, and how many VFs at most (configuration or policy). */
+  readonly limits: { managed(pf: string): boolean; maxVfs(pf: string): number };
   /** The driver VFs are bound to (mlx5_core). */
   readonly vfDriver: string;
   /** Told about every refusal. */
@@ -65,6 +65,8 @@ export class GuardedHost implements HostControl {
   #vfCheck(device: string, what: string): HostFailure | undefined {
     const found = this.#vf(device);
     if (found === undefined) return this.#refuse(what, `${device} is not a discovered VF`);
+    if (!this.ctx.limits.managed(found.pf.pciAddress))
+      return this.#refuse(what, `the PF ${found.pf.pciAddress} of ${device} is not managed by the agent`);
     if (this.ctx.usage.inUse().has(device)) return this.#refuse(what, `VF ${device} is in use`);
     return undefined;
   }
@@ -74,10 +76,15 @@ export class GuardedHost implements HostControl {
     const d = this.#pf(pf);
     if (d === undefined) return this.#refuse(what, `${pf} is not a discovered PF`);
     if (d.sriov === null) return this.#refuse(what, `${pf} has SR-IOV disabled in firmware`);
+    if (!this.ctx.limits.managed(pf))
+      return this.#refuse(
+        what,
+        `${pf} is not managed by the agent (no RdmaNodePolicy that selects the node governs it)`,
+      );
     if (!Number.isInteger(numVfs) || numVfs < 0) return this.#refuse(what, 'not a VF count');
     const total = parseUnsigned(await this.ctx.reader.read(`bus/pci/devices/${pf}/sriov_totalvfs`));
     if (total === undefined) return this.#refuse(what, 'sriov_totalvfs is unreadable');
-    const max = maxVfsOf(total, this.ctx.maxVfsPerPf);
+    const max = Math.min(total, this.ctx.limits.maxVfs(pf));
     if (numVfs > max) return this.#refuse(what, `above the maximum ${max} (sriov_totalvfs ${total})`);
     if (!this.ctx.claimed().has(pf)) return this.#refuse(what, 'the agent does not hold the resize claim');
     if (!this.ctx.usage.isLocked(pf)) return this.#refuse(what, 'the PF is not locked against allocations');
@@ -121,6 +128,8 @@ export class GuardedHost implements HostControl {
   #vfOfNetdev(pfNetdev: string, vf: number, what: string): HostFailure | undefined {
     const pf = this.ctx.discovery()?.pfs.find((p) => p.netdev === pfNetdev);
     if (pf === undefined) return this.#refuse(what, `${pfNetdev} is not the netdev of a discovered PF`);
+    if (!this.ctx.limits.managed(pf.pciAddress))
+      return this.#refuse(what, `${pf.pciAddress} is not managed by the agent`);
     const v = pf.vfs.find((x) => x.index === vf);
     if (v === undefined) return this.#refuse(what, `${pfNetdev} has no VF ${vf}`);
     if (this.ctx.usage.inUse().has(v.pciAddress)) return this.#refuse(what, `VF ${v.pciAddress} is in use`);
@@ -139,6 +148,22 @@ export class GuardedHost implements HostControl {
   setVfMac(pfNetdev: string, vf: number, mac: string): Promise<HostOutcome> {
     const bad = this.#vfOfNetdev(pfNetdev, vf, `MAC of VF ${vf} of ${pfNetdev}`);
     return bad !== undefined ? Promise.resolve(bad) : this.inner.setVfMac(pfNetdev, vf, mac);
+  }
+
+  setMtu(netdev: string, mtu: number): Promise<HostOutcome> {
+    const what = `MTU ${String(mtu)} on ${netdev}`;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      return Promise.resolve(this.#refuse(what, 'not an MTU'));
+    for (const pf of this.ctx.discovery()?.pfs ?? []) {
+      const vf = pf.vfs.find((v) => v.netdev === netdev);
+      if (vf === undefined) continue;
+      if (!this.ctx.limits.managed(pf.pciAddress))
+        return Promise.resolve(this.#refuse(what, `${pf.pciAddress} is not managed by the agent`));
+      if (this.ctx.usage.inUse().has(vf.pciAddress))
+        return Promise.resolve(this.#refuse(what, `VF ${vf.pciAddress} is in use`));
+      return this.inner.setMtu(netdev, mtu);
+    }
+    return Promise.resolve(this.#refuse(what, `${netdev} is not the netdev of a discovered VF`));
   }
 
   vfAdminConfig(pfNetdev: string): Promise<{ ok: true; vfs: readonly VfAdminConfig[] } | HostFailure> {

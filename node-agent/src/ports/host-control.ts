@@ -70,6 +70,8 @@ export interface HostControl {
   ): Promise<HostOutcome>;
   /** `ip link set <pfNetdev> vf <vf> mac <mac>` (applies to the VF at its next bind). */
   setVfMac(pfNetdev: string, vf: number, mac: string): Promise<HostOutcome>;
+  /** `ip link set dev <netdev> mtu <mtu>` (a VF's netdev; the kernel refuses what the port cannot take). */
+  setMtu(netdev: string, mtu: number): Promise<HostOutcome>;
   /** `ip -j link show dev <pfNetdev>`, its `vfinfo_list`. */
   vfAdminConfig(pfNetdev: string): Promise<{ ok: true; vfs: readonly VfAdminConfig[] } | HostFailure>;
   /** `devlink -j dev eswitch show pci/<pf>`; any error reads as `legacy` (IB ports have no eswitch). */

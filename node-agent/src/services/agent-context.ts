@@ -21,10 +21,11 @@ import type { AgentLedger } from '../ports/ledger.js';
 import type { SysfsReader } from '../ports/sysfs-reader.js';
 import type { VfUsage } from '../ports/vf-usage.js';
 import type { HostView } from './host-view.js';
+import type { NodeSettings } from './node-settings.js';
 import type { VfConfigurator } from './vf-configurator.js';
 
 export interface AgentSettings {
-  /** Policy maximum VFs per PF (0: sriov_totalvfs). */
+  /** Configured maximum VFs per PF (0: sriov_totalvfs); a governing RdmaNodePolicy overrides it. */
   readonly maxVfsPerPf: number;
   /** Driver VFs are bound to. */
   readonly vfDriver: string;
@@ -49,10 +50,16 @@ export interface AgentContext {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly settings: AgentSettings;
+  /** The provisioning settings in force per PF (configuration or RdmaNodePolicy). */
+  readonly limits: NodeSettings;
   /** PFs whose resize claim this agent holds. */
   readonly claimed: Set<string>;
   /** PFs being resized now (reported as `resizing`). */
   readonly resizing: Set<string>;
+  /** The last error of a host change per PF (`CODE: message`), for the policy status; cleared on success. */
+  readonly pfErrors: Map<string, string>;
+  /** `<vf>/<netdev>/<mtu>` the kernel refused: not tried again. */
+  readonly mtuRefused: Set<string>;
 }
 
 /** The durable notes, saved before each host write (docs/adr/0003 §5). */

@@ -9,6 +9,7 @@ import type { AgentLedger, NodeHolds } from '../ports/ledger.js';
 import type { SysfsReader } from '../ports/sysfs-reader.js';
 import type { VfAllocation, VfUsage } from '../ports/vf-usage.js';
 import type { AgentMetrics } from '../metrics.js';
+import type { NodeSettings } from './node-settings.js';
 
 export interface Snapshot {
   readonly discovery: Discovery;
@@ -32,6 +33,8 @@ export class HostView {
       readonly ledger: AgentLedger;
       readonly usage: VfUsage;
       readonly metrics: AgentMetrics;
+      /** Recomputed after every discovery pass. */
+      readonly settings?: NodeSettings;
     },
   ) {}
 
@@ -50,6 +53,7 @@ export class HostView {
     const d = await discover(this.deps.reader);
     end();
     this.#discovery = d;
+    this.deps.settings?.update(d);
     const inUse = new Map(this.deps.usage.inUse());
     let ledgerOk = true;
     if (opts.ledger !== false) {

@@ -25,6 +25,10 @@ import type { SysfsReader } from '../ports/sysfs-reader.js';
 import type { VfUsage } from '../ports/vf-usage.js';
 import { AgentNotes, type AgentContext, type AgentSettings } from './agent-context.js';
 import { HostView } from './host-view.js';
+import { NodeSettings } from './node-settings.js';
+import type { PolicySource, PolicyStatusWriter } from '../ports/policy-source.js';
+import { PolicyStatusReporter } from './policy-status.js';
+import { applyVfMtu, wantsMtu } from './vf-mtu.js';
 import { Provisioner } from './provisioner.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Reporter } from './reporter.js';
@@ -52,7 +56,17 @@ export interface NodeAgentOptions extends AgentSettings {
   readonly warmPoolIntervalMs: number;
   /** How long one queue read blocks. */
   readonly queueBlockMs: number;
+  /** The configured warm pool; a RdmaNodePolicy that selects the node replaces it. */
   readonly warmPool: WarmPoolPolicy;
+  /**
+   * RdmaNodePolicy and node labels (docs: README "RdmaNodePolicy"); without it the configuration
+   * (maxVfsPerPf, warmPool) applies to every SR-IOV PF.
+   */
+  readonly policy?: PolicySource;
+  /** Where this node's entry in each selecting policy's status goes (none: not written). */
+  readonly policyStatus?: PolicyStatusWriter;
+  /** Least time between two status writes of one policy (default 10 s). */
+  readonly policyStatusIntervalMs?: number;
   /** Store connection events, to republish after a reconnect. */
   readonly storeEvents?: { onReconnect(listener: () => void): () => void };
   /** GPUs allocated to containers (default: none known). */
@@ -73,6 +87,8 @@ export class NodeAgent {
   readonly resizer: Resizer;
   readonly provisioner: Provisioner;
   readonly warmPool: WarmPoolService;
+  /** The provisioning settings in force (configuration or RdmaNodePolicy), per PF. */
+  readonly settings: NodeSettings;
   #mutex: Promise<unknown> = Promise.resolve();
   #recovered = false;
   #stopping = new AbortController();
@@ -80,12 +96,15 @@ export class NodeAgent {
   #vfStates: ReadonlyMap<string, StateCounts> = new Map();
   #unsubscribe: (() => void)[] = [];
   #refreshQueued = false;
+  readonly #status: PolicyStatusReporter | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
     const clock = opts.clock ?? systemClock;
     this.metrics = new AgentMetrics(opts.registry);
     const claimed = new Set<string>();
+    this.settings = new NodeSettings({ maxVfsPerPf: opts.maxVfsPerPf, warmPool: opts.warmPool }, opts.policy);
     const view = new HostView({
+      settings: this.settings,
       nodeName: opts.nodeName,
       reader: opts.reader,
       ledger: opts.ledger,
@@ -97,7 +116,7 @@ export class NodeAgent {
       reader: opts.reader,
       usage: opts.usage,
       claimed: () => claimed,
-      maxVfsPerPf: opts.maxVfsPerPf,
+      limits: this.settings,
       vfDriver: opts.vfDriver,
       onRefused: (what, reason) => {
         this.metrics.guardRefusals.inc();
@@ -130,6 +149,9 @@ export class NodeAgent {
       },
       claimed,
       resizing: new Set(),
+      limits: this.settings,
+      pfErrors: new Map(),
+      mtuRefused: new Set(),
     };
     this.reporter = new Reporter({
       nodeName: opts.nodeName,
@@ -140,8 +162,18 @@ export class NodeAgent {
       logger: opts.logger,
     });
     this.resizer = new Resizer(this.ctx);
+    this.#status =
+      opts.policyStatus === undefined
+        ? undefined
+        : new PolicyStatusReporter({
+            nodeName: opts.nodeName,
+            writer: opts.policyStatus,
+            minIntervalMs: opts.policyStatusIntervalMs ?? 10_000,
+            clock,
+            logger: opts.logger,
+          });
     this.provisioner = new Provisioner(this.ctx, this.resizer, opts.queue);
-    this.warmPool = new WarmPoolService(this.ctx, this.resizer, opts.warmPool);
+    this.warmPool = new WarmPoolService(this.ctx, this.resizer, () => this.settings.warmPool);
     this.metrics.attach({
       portCounters: () => this.#portCounters(),
       vfStates: () => this.#vfStates,
@@ -155,6 +187,11 @@ export class NodeAgent {
     const run = this.#mutex.then(fn, fn);
     this.#mutex = run.catch(() => undefined);
     return run;
+  }
+
+  /** Writes the pending policy status entries now (tests, shutdown paths). */
+  flushPolicyStatus(): Promise<void> {
+    return this.#status?.flush() ?? Promise.resolve();
   }
 
   /** Recovered from the last run and the store holds the latest report. */
@@ -182,7 +219,7 @@ export class NodeAgent {
       nodeName: this.opts.nodeName,
       agentVersion: this.opts.agentVersion,
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
-      maxVfsPerPf: this.opts.maxVfsPerPf,
+      maxVfs: (pf) => this.settings.maxVfs(pf),
       resizing: this.ctx.resizing,
       reserved: snap.holds.reserved,
       inUse: snap.inUse,
@@ -209,6 +246,21 @@ export class NodeAgent {
     this.#vfStates = counts;
     for (const w of snap.discovery.warnings) this.opts.logger.debug({ warning: w }, 'discovery');
     await this.reporter.offer(body);
+    if (this.#status !== undefined) {
+      const view = this.opts.policy?.current();
+      const selecting = new Set(this.settings.current.selecting.map((p) => p.metadata.name));
+      const stale =
+        view?.state === 'synced'
+          ? view.policies
+              .filter(
+                (p) =>
+                  !selecting.has(p.metadata.name) &&
+                  (p.status?.nodes ?? []).some((n) => n.nodeName === this.opts.nodeName),
+              )
+              .map((p) => p.metadata.name ?? '')
+          : [];
+      this.#status.offer(this.settings.current, snap.discovery, this.ctx.pfErrors, stale);
+    }
   }
 
   /** Start-up convergence (see recovery.ts), under the mutex. Throws when the store is unreachable. */
@@ -228,6 +280,16 @@ export class NodeAgent {
       await this.refreshAndReport();
     }
     return entries.length;
+  }
+
+  /** Sets the policy MTU on VFs that differ (nothing at all when no policy sets an MTU). */
+  async mtuTick(): Promise<void> {
+    if (!wantsMtu(this.ctx)) return;
+    const changed = await this.exclusive(async () => {
+      await this.ctx.view.refresh({ ledger: false });
+      return applyVfMtu(this.ctx);
+    });
+    if (changed > 0) await this.refreshAndReport();
   }
 
   /** One warm-pool step (nothing at all, not even a discovery, when no warm pool is configured). */
@@ -266,6 +328,13 @@ export class NodeAgent {
       });
     };
     this.#unsubscribe.push(this.opts.usage.onChange(soon));
+    if (this.opts.policy !== undefined)
+      this.#unsubscribe.push(
+        this.opts.policy.onChange(() => {
+          this.settings.recompute();
+          soon();
+        }),
+      );
     if (this.opts.gpuUsage !== undefined) this.#unsubscribe.push(this.opts.gpuUsage.onChange(soon));
     if (this.opts.storeEvents !== undefined)
       this.#unsubscribe.push(
@@ -297,7 +366,12 @@ export class NodeAgent {
             }
           })(),
         );
-        work.push(every(this.opts.warmPoolIntervalMs, 'warm-pool', () => this.warmPoolTick()));
+        work.push(
+          every(this.opts.warmPoolIntervalMs, 'warm-pool', async () => {
+            await this.mtuTick();
+            await this.warmPoolTick();
+          }),
+        );
         await Promise.all(work);
       })(),
     );
@@ -310,6 +384,7 @@ export class NodeAgent {
     await this.opts.queue.close();
     await Promise.allSettled(this.#loops.splice(0));
     await this.exclusive(() => Promise.resolve());
+    await this.#status?.stop();
   }
 
   async #portCounters(): Promise<PortCounterSample[]> {

@@ -13,7 +13,6 @@ import {
   type ProvisionRequest,
   type ProvisionResult,
 } from '@rdmasched/contracts';
-import { maxVfsOf } from '../core/report.js';
 import { planProvisioning, type PlanPf } from '../core/provision-plan.js';
 import type { AgentCode } from '../errors.js';
 import type { ProvisionQueue, QueueEntry } from '../ports/provision-queue.js';
@@ -67,6 +66,10 @@ export class Provisioner {
     startedMs: number,
   ): Promise<void> {
     const { ctx } = this;
+    if (result.pfPciAddress !== '' && this.ctx.view.pf(result.pfPciAddress) !== undefined) {
+      if (result.status === 'ready') this.ctx.pfErrors.delete(result.pfPciAddress);
+      else this.ctx.pfErrors.set(result.pfPciAddress, `${result.code}: ${result.message}`);
+    }
     await this.queue.answer(result);
     try {
       await ctx.notes.remember(result);
@@ -168,7 +171,10 @@ export class Provisioner {
       nodeName: ctx.nodeName,
       request: req,
       pf,
-      maxVfs: d?.sriov === null || d === undefined ? 0 : maxVfsOf(d.sriov.totalVfs, ctx.settings.maxVfsPerPf),
+      maxVfs:
+        d?.sriov === null || d === undefined
+          ? 0
+          : Math.min(d.sriov.totalVfs, ctx.limits.maxVfs(d.pciAddress)),
       claimOwner: snap.holds.claims.get(req.pfPciAddress),
       reservedCount: snap.holds.reserved.get(req.pfPciAddress) ?? 0,
       podReservedCount,
@@ -189,6 +195,26 @@ export class Provisioner {
         );
       }
     };
+    // A PF no policy governs is never written (its VFs are not configured either).
+    // (Checked after the plan so that malformed or misaddressed requests keep their own codes; a
+    // plan that needs no write, `ready`, is answered as it is.)
+    const unmanaged =
+      d !== undefined &&
+      d.sriov !== null &&
+      !ctx.limits.managed(d.pciAddress) &&
+      (plan.kind === 'configure' ||
+        plan.kind === 'resize' ||
+        plan.kind === 'fail' ||
+        (plan.kind === 'reject' && (plan.code === 'EXCEEDS_MAX_VFS' || plan.code === 'EXCEEDS_TOTALVFS')));
+    if (unmanaged) {
+      if (req.podUid !== undefined && snap.holds.claims.get(req.pfPciAddress) === req.podUid)
+        await releaseOwned(req.podUid);
+      return res(
+        'rejected',
+        'PF_NOT_MANAGED',
+        ctx.limits.pf(req.pfPciAddress)?.note ?? `${req.pfPciAddress} is not managed by the agent`,
+      );
+    }
     switch (plan.kind) {
       case 'reject':
         // A rejected request's own claim is useless: give the PF back (a claim blocks reservations).

@@ -13,6 +13,7 @@ import type { ResizeOp } from '../core/agent-state.js';
 import { discover } from '../discovery/discover.js';
 import type { AgentCode } from '../errors.js';
 import type { AgentContext } from './agent-context.js';
+import { applyVfMtu } from './vf-mtu.js';
 
 export type StepOutcome =
   { readonly ok: true } | { readonly ok: false; readonly code: AgentCode; readonly message: string };
@@ -50,7 +51,15 @@ export class Resizer {
     ctx.claimed.add(r.pf);
     if (!ctx.usage.tryLockPf(r.pf)) {
       await this.release(r.pf, r.owner);
-      return { ok: false, code: 'PF_BUSY', message: `a VF of ${r.pf} is in use` };
+      const used = [...ctx.usage.inUse().values()].find((a) => a.pf === r.pf);
+      return {
+        ok: false,
+        code: 'PF_BUSY',
+        message:
+          used !== undefined
+            ? `VF ${used.vf} of ${r.pf} is in use${used.podUid === null ? '' : ` by pod ${used.podUid}`}`
+            : `${r.pf} cannot be locked against allocations yet (the kubelet has not said which VFs are in use)`,
+      };
     }
     ctx.resizing.add(r.pf);
     try {
@@ -160,6 +169,8 @@ export class Resizer {
       const want = new Set(todo.map((v) => v.pciAddress));
       await this.#waitFor(pf, (vfs) => vfs.filter((v) => want.has(v.pciAddress)).every((v) => v.configured));
       await ctx.view.refresh({ ledger: false });
+      // A rebound VF has the driver's default MTU again: the policy's goes on before anyone gets it.
+      if ((await applyVfMtu(ctx, new Set([pf]))) > 0) await ctx.view.refresh({ ledger: false });
     }
     return firstFailure ?? { ok: true };
   }

@@ -4,7 +4,6 @@
  * when no reservation names the PF (docs/adr/0003 §3).
  */
 import { assignVfStates } from '../core/vf-states.js';
-import { maxVfsOf } from '../core/report.js';
 import { planWarmPool, type WarmAction, type WarmPf, type WarmPoolPolicy } from '../core/warm-pool.js';
 import { AGENT_CLAIM_OWNER } from '../ports/ledger.js';
 import type { AgentContext } from './agent-context.js';
@@ -14,12 +13,13 @@ export class WarmPoolService {
   constructor(
     private readonly ctx: AgentContext,
     private readonly resizer: Resizer,
-    private readonly policy: WarmPoolPolicy,
+    /** The warm pool in force now (configuration or RdmaNodePolicy). */
+    private readonly policy: () => WarmPoolPolicy,
   ) {}
 
   /** True when the policy can never ask for anything (no minimum, no maximum): ticks are free. */
   get idle(): boolean {
-    const p = this.policy;
+    const p = this.policy();
     return (
       p.minReady.ib === 0 &&
       p.minReady.roce === 0 &&
@@ -49,15 +49,15 @@ export class WarmPoolService {
       pfs.push({
         pciAddress: p.pciAddress,
         linkType: p.linkType,
-        resizable: p.sriov !== null && p.netdev !== null,
+        resizable: p.sriov !== null && p.netdev !== null && ctx.limits.managed(p.pciAddress),
         numVfs: p.sriov?.numVfs ?? 0,
-        maxVfs: p.sriov === null ? 0 : maxVfsOf(p.sriov.totalVfs, ctx.settings.maxVfsPerPf),
+        maxVfs: p.sriov === null ? 0 : Math.min(p.sriov.totalVfs, ctx.limits.maxVfs(p.pciAddress)),
         freeReady,
         unconfiguredFree: p.vfs.filter((v) => !v.configured && !snap.inUse.has(v.pciAddress)).length,
         held: reserved > 0 || inUseCount > 0 || snap.holds.claims.has(p.pciAddress),
       });
     }
-    const action = planWarmPool(pfs, this.policy);
+    const action = planWarmPool(pfs, this.policy());
     if (action === undefined) return undefined;
     const started = ctx.clock.nowMs();
     let outcome: StepOutcome;
@@ -77,7 +77,10 @@ export class WarmPoolService {
       { reason: `warm-pool-${action.kind}`, status: outcome.ok ? 'ready' : 'failed' },
       (ctx.clock.nowMs() - started) / 1000,
     );
-    if (!outcome.ok) ctx.metrics.failure(outcome.code);
+    if (!outcome.ok) {
+      ctx.metrics.failure(outcome.code);
+      ctx.pfErrors.set(action.pf, `${outcome.code}: ${outcome.message}`);
+    } else ctx.pfErrors.delete(action.pf);
     ctx.logger.info(
       { action, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.code, reason: outcome.message }) },
       'warm pool',

@@ -38,6 +38,7 @@ const CHANGES = new Set([
   'probeDriver',
   'setVfGuids',
   'setVfMac',
+  'setMtu',
 ]);
 
 /**

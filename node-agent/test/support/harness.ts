@@ -25,6 +25,7 @@ import type { AgentStateStore } from '../../src/ports/agent-state-store.js';
 import type { GuidPool } from '../../src/ports/guid-pool.js';
 import type { HostControl } from '../../src/ports/host-control.js';
 import type { AgentLedger } from '../../src/ports/ledger.js';
+import type { PolicySource, PolicyStatusWriter } from '../../src/ports/policy-source.js';
 import type { ProvisionQueue } from '../../src/ports/provision-queue.js';
 import type { ReportStore } from '../../src/ports/report-store.js';
 import { NodeAgent, type NodeAgentOptions } from '../../src/services/node-agent.js';
@@ -81,6 +82,7 @@ export class HarnessBuilder {
     queue?: ProvisionQueue;
   } = {};
   #node = NODE;
+  #policy: { source: PolicySource; status?: PolicyStatusWriter } | undefined;
   #wrapLedger: ((l: InMemoryLedger) => AgentLedger) | undefined;
 
   preset(name: string, opts: PresetOptions = {}): this {
@@ -106,6 +108,11 @@ export class HarnessBuilder {
   /** The agent sees the ledger through `wrap` (e.g. to race the extender against it); `h.ledger` stays the plain one. */
   wrapLedger(wrap: (l: InMemoryLedger) => AgentLedger): this {
     this.#wrapLedger = wrap;
+    return this;
+  }
+  /** RdmaNodePolicy and the node's labels from `source`; this node's status entries to `status`. */
+  policy(source: PolicySource, status?: PolicyStatusWriter): this {
+    this.#policy = status === undefined ? { source } : { source, status };
     return this;
   }
   node(name: string): this {
@@ -157,6 +164,9 @@ export class HarnessBuilder {
         vfDriver: 'mlx5_core',
         vfWaitTimeoutMs: 5_000,
         vfPollIntervalMs: 5,
+        ...(this.#policy === undefined ? {} : { policy: this.#policy.source }),
+        ...(this.#policy?.status === undefined ? {} : { policyStatus: this.#policy.status }),
+        policyStatusIntervalMs: 100,
       } satisfies NodeAgentOptions);
     const first: Life = { dead: false };
     const h: Harness = {

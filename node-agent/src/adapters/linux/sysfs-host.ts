@@ -159,6 +159,16 @@ export class SysfsHost implements HostControl {
     return this.#ip(ipArgv.setVfMac(pfNetdev, vf, mac));
   }
 
+  setMtu(netdev: string, mtu: number): Promise<HostOutcome> {
+    if (!isNetdevName(netdev) || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      return Promise.resolve({
+        ok: false,
+        errno: 'UNSAFE',
+        message: `refused: MTU ${String(mtu)} for ${JSON.stringify(netdev)}`,
+      });
+    return this.#ip(ipArgv.setMtu(netdev, mtu));
+  }
+
   async vfAdminConfig(pfNetdev: string): Promise<{ ok: true; vfs: readonly VfAdminConfig[] } | HostFailure> {
     if (!isNetdevName(pfNetdev))
       return {

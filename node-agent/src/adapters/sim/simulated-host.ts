@@ -445,7 +445,19 @@ export class SimulatedHost implements HostControl {
     }
     if (verb !== 'set')
       return err(255, `Command "${verb ?? ''}" is unknown (not emulated), try "ip link help".`);
-    if (rest.shift() !== 'vf') return err(255, 'only `ip link set <dev> vf <n> ...` is emulated');
+    if (rest[0] === 'mtu') {
+      const text = rest[1] ?? '';
+      if (!/^[0-9]{1,6}$/.test(text) || rest.length !== 2)
+        return err(255, `Error: argument "${text}" is wrong: Invalid "mtu" value`);
+      // mlx5: IPoIB (datagram) carries at most 4092 bytes (IB MTU 4096 - 4); mlx5e Ethernet 68..9978.
+      const mtu = Number(text);
+      const max = this.#kfs.readAttr(join(netDir, 'type')) === '32' ? 4092 : 9978;
+      if (mtu < 68 || mtu > max) return err(2, 'RTNETLINK answers: Invalid argument');
+      this.#kfs.writeAttr(join(this.#fs.realpathSync(netDir), 'mtu'), mtu);
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    if (rest.shift() !== 'vf')
+      return err(255, 'only `ip link set <dev> vf <n> ...` and `mtu N` are emulated');
     const vfText = rest.shift() ?? '';
     if (!/^[0-9]+$/.test(vfText)) return err(255, `Error: argument "${vfText}" is wrong: Invalid "vf" value`);
     const vf = Number(vfText);
@@ -626,6 +638,14 @@ export class SimulatedHost implements HostControl {
     if (!isNetdevName(pfNetdev) || !Number.isInteger(vf) || vf < 0 || !isMac(mac))
       return fail('UNSAFE', `refused: MAC for VF ${String(vf)} of ${JSON.stringify(pfNetdev)}`);
     const argv = ipArgv.setVfMac(pfNetdev, vf, mac);
+    const r = await this.executor.run('ip', argv);
+    return r.exitCode === 0 ? ok : failureFromCommand(`ip ${argv.join(' ')}`, r);
+  }
+
+  async setMtu(netdev: string, mtu: number): Promise<HostOutcome> {
+    if (!isNetdevName(netdev) || !Number.isInteger(mtu) || mtu < 68 || mtu > 65535)
+      return fail('UNSAFE', `refused: MTU ${String(mtu)} for ${JSON.stringify(netdev)}`);
+    const argv = ipArgv.setMtu(netdev, mtu);
     const r = await this.executor.run('ip', argv);
     return r.exitCode === 0 ? ok : failureFromCommand(`ip ${argv.join(' ')}`, r);
   }
