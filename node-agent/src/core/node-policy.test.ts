@@ -56,8 +56,9 @@ const summary = (view: PolicyView, pfs = [IB, ROCE, OFF_FW]) => {
 };
 
 describe('effectiveSettings (configuration, RdmaNodePolicy, precedence)', () => {
+  const off: PolicyView = { state: 'off' };
   it.each([
-    ['no Kubernetes API: the configuration, on every SR-IOV PF', { state: 'off' }],
+    ['no Kubernetes API: the configuration, on every SR-IOV PF', off],
     ['no policy selects the node: the configuration', synced([policy('p', {})], { other: 'label' })],
   ])('%s', (_what, view) => {
     expect(summary(view)).toEqual({

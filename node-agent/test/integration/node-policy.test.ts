@@ -4,9 +4,14 @@
  * settings follow (which PFs it manages, max VFs, warm pool, MTU), and its entry in each policy's
  * status stays true; two agents racing on one policy's status both keep their entries (409 retry).
  */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeReport } from '@rdmasched/contracts';
+import { RedisKeys, parseNodeReport, type NodeReport } from '@rdmasched/contracts';
 import type { RdmaNodePolicy } from '@rdmasched/crds';
 import { FakeKubeApiServer } from '@rdmasched/testkit';
 import { KubePolicySource, KubePolicyStatusWriter } from '../../src/adapters/kube/kube-policy.js';
@@ -14,11 +19,16 @@ import {
   InMemoryPolicySource,
   InMemoryPolicyStatusWriter,
 } from '../../src/adapters/memory/in-memory-policy-source.js';
+import { presetSpec } from '../../src/adapters/sim/presets.js';
+import { SimulatedHost } from '../../src/adapters/sim/simulated-host.js';
+import { parseConfig } from '../../src/config.js';
+import { startAgent } from '../../src/main.js';
 import {
   agentHarness,
   makeReservation,
   requestJson,
   silentLogger,
+  tempHostDir,
   type Harness,
 } from '../support/harness.js';
 import { eventually } from '../support/eventually.js';
@@ -200,6 +210,53 @@ describe('RdmaNodePolicy through the Kubernetes API', () => {
     expect(await writers[0]!.write('rack', 'kp-3', null)).toBe('written');
     expect(await writers[0]!.write('gone-policy', 'kp-3', null)).toBe('gone');
     await custom.deleteClusterCustomObject({ ...POLICIES, name: 'rack' });
+  });
+});
+
+describe('the daemon with a kubeconfig', () => {
+  it('takes its settings from the policy that selects its node and writes its status entry', async () => {
+    await createNode('kp-daemon', { role: 'gpu' });
+    await createPolicy('daemon', {
+      nodeSelector: { matchLabels: { role: 'gpu' } },
+      linkType: 'roce',
+      maxVfsPerPf: 3,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'rdmasched-kubeconfig-'));
+    const host = tempHostDir();
+    const keys = new RedisKeys({ prefix: `kp-${randomUUID().slice(0, 8)}` });
+    const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+    const r = new Redis(url);
+    writeFileSync(join(dir, 'kubeconfig'), fake.kubeConfig().exportConfig());
+    SimulatedHost.create(host.dir, presetSpec('reference-host', { numVfs: 0 }));
+    const running = await startAgent(
+      parseConfig({
+        RDMASCHED_NODE_NAME: 'kp-daemon',
+        RDMASCHED_HOST_MODE: 'simulated',
+        RDMASCHED_SIM_DIR: host.dir,
+        RDMASCHED_REDIS_URL: url,
+        RDMASCHED_REDIS_KEY_PREFIX: keys.prefix,
+        RDMASCHED_HTTP_HOST: '127.0.0.1',
+        RDMASCHED_HTTP_PORT: '0',
+        RDMASCHED_KUBE_API: 'kubeconfig',
+        RDMASCHED_KUBECONFIG: join(dir, 'kubeconfig'),
+        RDMASCHED_POLICY_STATUS_INTERVAL_MS: '100',
+        RDMASCHED_LOG_LEVEL: 'silent',
+      }),
+    );
+    cleanups.push(async () => {
+      await running.stop();
+      await r.quit();
+      host.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await eventually(async () => {
+      const json = await r.get(keys.report('kp-daemon'));
+      const rep = json === null ? undefined : parseNodeReport(json);
+      const report = rep?.ok === true ? rep.value : undefined;
+      expect([maxVfs(report, IB), maxVfs(report, ROCE)]).toEqual([0, 3]);
+    });
+    await eventually(async () => expect((await entry('daemon', 'kp-daemon'))?.pfs).toEqual([ROCE]));
+    await custom.deleteClusterCustomObject({ ...POLICIES, name: 'daemon' });
   });
 });
 
