@@ -20,6 +20,7 @@ import { systemClock } from '../../ports/clock.js';
 import type { TopologyStore } from '../../ports/topology-store.js';
 import { UnparsableReport, type Snapshot } from '../../core/snapshot.js';
 import type { RedisClient } from './connect.js';
+import { compareStreamIds, streamTrimmedSince } from './stream-follow.js';
 
 export interface RedisTopologyStoreOptions {
   readonly client: RedisClient;
@@ -37,15 +38,7 @@ export interface RedisTopologyStoreOptions {
 
 type StreamEntry = [id: string, fields: string[]];
 
-/** Compares stream ids `ms-seq`; negative when a < b. */
-export function compareStreamIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  const d = BigInt(am) - BigInt(bm);
-  if (d !== 0n) return d < 0n ? -1 : 1;
-  const e = BigInt(as) - BigInt(bs);
-  return e === 0n ? 0 : e < 0n ? -1 : 1;
-}
+export { compareStreamIds };
 
 function fieldOf(fields: readonly string[], name: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
@@ -199,42 +192,9 @@ export class RedisTopologyStore implements TopologyStore {
     }
   }
 
-  /**
-   * True when events after `since` may have been deleted before we read them. Trimming (XADD
-   * MAXLEN ~) removes the oldest entries first, so:
-   * - if the oldest entry left is newer than `since`, `since` itself was trimmed: we fell more
-   *   than the stream's length behind and entries after it are very likely gone;
-   * - if the stream is empty but ids after `since` were generated, they were all deleted;
-   * - from `0-0` (the stream did not exist at load), any deletion at all lost an entry;
-   * - `max-deleted-entry-id` (Redis >= 7, set by XDEL) newer than `since` lost one too.
-   * A false positive only costs a reload.
-   */
-  private async trimmedSince(since: string): Promise<boolean> {
-    let raw: unknown[];
-    try {
-      raw = (await this.until(this.client.xinfo('STREAM', this.keys.events()))) as unknown[];
-    } catch (err: unknown) {
-      if (err instanceof Error && /no such key/i.test(err.message)) return false;
-      throw err;
-    }
-    const info = new Map<string, unknown>();
-    for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
-    const length = Number(info.get('length') ?? 0);
-    const text = (key: string): string => {
-      const v = info.get(key);
-      return typeof v === 'string' ? v : '0-0';
-    };
-    const lastGenerated = text('last-generated-id');
-    const maxDeleted = text('max-deleted-entry-id');
-    const firstEntry = info.get('first-entry');
-    const first = Array.isArray(firstEntry) && typeof firstEntry[0] === 'string' ? firstEntry[0] : undefined;
-    if (compareStreamIds(maxDeleted, since) > 0) return true;
-    if (length === 0 || first === undefined) return compareStreamIds(lastGenerated, since) > 0;
-    if (since === '0-0') {
-      const added = info.get('entries-added');
-      return added !== undefined && Number(added) > length;
-    }
-    return compareStreamIds(first, since) > 0;
+  /** True when events after `since` may have been trimmed away (stream-follow.ts). */
+  private trimmedSince(since: string): Promise<boolean> {
+    return this.until(streamTrimmedSince(this.client, this.keys.events(), since));
   }
 
   private async follow(): Promise<void> {

@@ -1,0 +1,66 @@
+/**
+ * Following a trimmed Redis stream (XADD MAXLEN ~) without losing an entry silently: shared by
+ * the topology store (`{index}:events`) and the ledger mirror (`{ledger}:events`). A reader that
+ * finds entries after its last id may have been trimmed away reloads everything.
+ */
+import type { RedisClient } from './connect.js';
+
+/** Compares stream ids `ms-seq`; negative when a < b. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const d = BigInt(am) - BigInt(bm);
+  if (d !== 0n) return d < 0n ? -1 : 1;
+  const e = BigInt(as) - BigInt(bs);
+  return e === 0n ? 0 : e < 0n ? -1 : 1;
+}
+
+/**
+ * True when entries after `since` may have been deleted before they were read. Trimming (XADD
+ * MAXLEN ~) removes the oldest entries first, so:
+ * - if the oldest entry left is newer than `since`, `since` itself was trimmed: the reader fell more
+ *   than the stream's length behind and entries after it are very likely gone;
+ * - if the stream is empty but ids after `since` were generated, they were all deleted;
+ * - from `0-0` (the stream did not exist at load), any deletion at all lost an entry;
+ * - `max-deleted-entry-id` (Redis >= 7, set by XDEL) newer than `since` lost one too.
+ * A false positive only costs a reload.
+ */
+export async function streamTrimmedSince(client: RedisClient, key: string, since: string): Promise<boolean> {
+  let raw: unknown[];
+  try {
+    raw = (await client.xinfo('STREAM', key)) as unknown[];
+  } catch (err: unknown) {
+    if (err instanceof Error && /no such key/i.test(err.message)) return false;
+    throw err;
+  }
+  const info = new Map<string, unknown>();
+  for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
+  const length = Number(info.get('length') ?? 0);
+  const text = (k: string): string => {
+    const v = info.get(k);
+    return typeof v === 'string' ? v : '0-0';
+  };
+  const lastGenerated = text('last-generated-id');
+  const maxDeleted = text('max-deleted-entry-id');
+  const firstEntry = info.get('first-entry');
+  const first = Array.isArray(firstEntry) && typeof firstEntry[0] === 'string' ? firstEntry[0] : undefined;
+  if (compareStreamIds(maxDeleted, since) > 0) return true;
+  if (length === 0 || first === undefined) return compareStreamIds(lastGenerated, since) > 0;
+  if (since === '0-0') {
+    const added = info.get('entries-added');
+    return added !== undefined && Number(added) > length;
+  }
+  return compareStreamIds(first, since) > 0;
+}
+
+/** The id of a stream's last entry, or `0-0` when it is empty or missing. */
+export async function lastStreamId(client: RedisClient, key: string): Promise<string> {
+  const last = (await client.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
+  return last[0]?.[0] ?? '0-0';
+}
+
+/** The value of `name` in a stream entry's flat field list. */
+export function streamField(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
