@@ -107,6 +107,15 @@ export class RedisKeys {
     return `${this.prefix}:{ledger}:events`;
   }
 
+  /**
+   * STRING with PX TTL: the token of the extender replica that runs the periodic work (reconcile,
+   * partition membership, tenant status); taken with SET NX PX, renewed and released by a script
+   * that checks the token. In `{ledger}` so ledger scripts could check it too.
+   */
+  extenderLeader(): string {
+    return `${this.prefix}:{ledger}:extender-leader`;
+  }
+
   // ---- GUID pool ({guids}) ----
 
   /** HASH: field = GUID, value = owner (`<node>/<vf pci address>`). */

@@ -37,6 +37,17 @@ export const ANNOTATIONS = {
   gpuLocality: 'rdmasched.io/gpu-locality',
   /** Written by the extender at bind: the VFs reserved for the pod (JSON, see reservation.ts). */
   reservation: 'rdmasched.io/reservation',
+  /**
+   * Written by the extender at bind for a pod with RoCE VFs whose tenant has a VLAN: the 802.1Q
+   * VLAN ID (decimal), for the CNI (or a meta-plugin) that configures the pod's VFs.
+   */
+  roceVlan: 'rdmasched.io/roce-vlan',
+  /**
+   * Written by the extender at bind for a pod with InfiniBand VFs whose tenant has a partition:
+   * the PKey as `0x%04x` (the 15-bit partition; membership is full). The extender adds the VFs'
+   * GUIDs to it at the subnet manager.
+   */
+  ibPkey: 'rdmasched.io/ib-pkey',
 } as const;
 
 export const GPU_LOCALITY_MODES = ['required', 'preferred', 'none'] as const;
