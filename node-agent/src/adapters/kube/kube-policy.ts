@@ -56,6 +56,8 @@ export class KubePolicySource implements PolicySource {
   readonly #policies: ListWatch<KubernetesObject>;
   readonly #node: ListWatch<V1Node>;
   readonly #listeners = new Set<() => void>();
+  /** `<name>@<resourceVersion>` of invalid policies already logged (each version once). */
+  readonly #warned = new Set<string>();
   #valid = new Map<string, RdmaNodePolicy>();
   #policiesListed = false;
   #nodeListed = false;
@@ -183,8 +185,6 @@ export class KubePolicySource implements PolicySource {
     }
     for (const l of [...this.#listeners]) l();
   }
-
-  readonly #warned = new Set<string>();
 }
 
 export interface KubePolicyStatusWriterOptions {
