@@ -15,3 +15,5 @@ export * from './metrics.js';
 export * from './directory-watcher.js';
 export * from './server.js';
 export * from './manager.js';
+export * from './gpu-allocations.js';
+export * from './ledger-pod-uids.js';
