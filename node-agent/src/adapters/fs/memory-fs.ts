@@ -296,6 +296,45 @@ export class MemoryFs implements SimFs {
     dst.dir.entries.set(dst.name, node);
   }
 
+  /**
+   * Every entry under `path` (not followed when a link), parents before children, with file
+   * contents as stored (bytes stay bytes): what a copy to another filesystem needs.
+   */
+  *entries(
+    path: string,
+  ): Generator<
+    | { readonly path: string; readonly kind: 'dir'; readonly mode: number }
+    | {
+        readonly path: string;
+        readonly kind: 'file';
+        readonly data: string | Uint8Array;
+        readonly mode: number;
+      }
+    | { readonly path: string; readonly kind: 'link'; readonly target: string }
+  > {
+    const walk = function* (
+      node: MemNode,
+      at: string,
+    ): Generator<
+      | { readonly path: string; readonly kind: 'dir'; readonly mode: number }
+      | {
+          readonly path: string;
+          readonly kind: 'file';
+          readonly data: string | Uint8Array;
+          readonly mode: number;
+        }
+      | { readonly path: string; readonly kind: 'link'; readonly target: string }
+    > {
+      if (node instanceof MemLink) yield { path: at, kind: 'link', target: node.target };
+      else if (node instanceof MemFile) yield { path: at, kind: 'file', data: node.data, mode: node.mode };
+      else {
+        yield { path: at, kind: 'dir', mode: node.mode };
+        for (const [name, child] of node.entries) yield* walk(child, `${at}/${name}`);
+      }
+    };
+    yield* walk(this.#resolve(path, false, 'scandir').node, path.replace(/\/+$/, ''));
+  }
+
   existsSync(path: string): boolean {
     return this.#tryResolve(path, true) !== undefined;
   }
