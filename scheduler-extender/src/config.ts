@@ -13,6 +13,37 @@ import { ExtenderError } from './errors.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './http/app.js';
 import { DEFAULT_STALE_AFTER_HEARTBEATS } from './core/snapshot.js';
 import { PACKING_POLICIES, type PackingPolicy } from './core/score.js';
+import { UNTENANTED_RULES, type UntenantedRule } from './core/tenancy.js';
+import { KUBE_API_MODES, type KubeApiMode } from './adapters/kube/kube-config.js';
+import { isGuid } from '@rdmasched/contracts';
+
+export const SUBNET_MANAGERS = ['noop', 'ufm'] as const;
+export type SubnetManagerKind = (typeof SUBNET_MANAGERS)[number];
+
+export interface UfmSettings {
+  readonly url: string | undefined;
+  readonly username: string | undefined;
+  /** From RDMASCHED_UFM_PASSWORD; never logged. */
+  readonly password: string | undefined;
+  readonly passwordFile: string | undefined;
+  readonly caFile: string | undefined;
+}
+
+export interface TenancySettings {
+  readonly kubeApi: KubeApiMode;
+  readonly kubeconfig: string | undefined;
+  readonly schedulerName: string;
+  readonly untenantedPods: UntenantedRule;
+  readonly bindProvisionTimeoutMs: number;
+  readonly reservationTtlMs: number;
+  readonly reconcileIntervalMs: number;
+  readonly leaderLeaseMs: number;
+  readonly tenantStatusMinIntervalMs: number;
+  readonly subnetManager: SubnetManagerKind;
+  readonly ufm: UfmSettings;
+  readonly partitionIntervalMs: number;
+  readonly guidPool: { readonly start: bigint; readonly size: bigint };
+}
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -47,6 +78,7 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
   readonly redis: RedisSettings;
+  readonly tenancy: TenancySettings;
 }
 
 interface Setting {
@@ -188,6 +220,115 @@ export const SETTINGS = {
     env: 'RDMASCHED_REDIS_KEY_PREFIX',
     def: 'rdmasched',
     doc: 'Prefix of every Redis key (several installations can share one Redis).',
+  },
+  kubeApi: {
+    flag: 'kube-api',
+    env: 'RDMASCHED_KUBE_API',
+    def: 'auto',
+    doc: '`auto` (kubeconfig when RDMASCHED_KUBECONFIG is set, in-cluster when KUBERNETES_SERVICE_HOST is, else off), `in-cluster`, `kubeconfig` or `off`. Off: no tenancy, no bind, no reconcile.',
+  },
+  kubeconfig: {
+    flag: 'kubeconfig',
+    env: 'RDMASCHED_KUBECONFIG',
+    def: '',
+    doc: 'kubeconfig file (its TLS and token settings are used).',
+  },
+  schedulerName: {
+    flag: 'scheduler-name',
+    env: 'RDMASCHED_SCHEDULER_NAME',
+    def: 'rdma-scheduler',
+    doc: '`spec.schedulerName` of the pods whose reservations the extender follows.',
+  },
+  untenantedPods: {
+    flag: 'untenanted-pods',
+    env: 'RDMASCHED_UNTENANTED_PODS',
+    def: 'reject',
+    doc: 'Pods in namespaces no RdmaTenant owns: `reject` (every node unresolvable, NO_TENANT) or `allow` (no quota, both link types, no PKey/VLAN).',
+  },
+  bindProvisionTimeoutMs: {
+    flag: 'bind-provision-timeout-ms',
+    env: 'RDMASCHED_BIND_PROVISION_TIMEOUT_MS',
+    def: '6000',
+    doc: "How long bind waits for the node agent's VFs; keep it 2-4 s under kube-scheduler's httpTimeout (10 s in deploy/).",
+  },
+  reservationTtlMs: {
+    flag: 'reservation-ttl-ms',
+    env: 'RDMASCHED_RESERVATION_TTL_MS',
+    def: '60000',
+    doc: 'A reservation not bound after this long is released by reconcile (at least the provision timeout + 10 s).',
+  },
+  reconcileIntervalMs: {
+    flag: 'reconcile-interval-ms',
+    env: 'RDMASCHED_RECONCILE_INTERVAL_MS',
+    def: '30000',
+    doc: 'Period of the reconcile the leader runs against the API and the node reports.',
+  },
+  leaderLeaseMs: {
+    flag: 'leader-lease-ms',
+    env: 'RDMASCHED_LEADER_LEASE_MS',
+    def: '15000',
+    doc: 'Lease of the leader lock in Redis; renewed every third of it.',
+  },
+  tenantStatusMinIntervalMs: {
+    flag: 'tenant-status-min-interval-ms',
+    env: 'RDMASCHED_TENANT_STATUS_MIN_INTERVAL_MS',
+    def: '5000',
+    doc: "Least time between two writes of one RdmaTenant's status.",
+  },
+  subnetManager: {
+    flag: 'subnet-manager',
+    env: 'RDMASCHED_SUBNET_MANAGER',
+    def: 'noop',
+    doc: '`noop` (PKeys are managed outside rdmasched) or `ufm` (tenant PKey membership through UFM).',
+  },
+  ufmUrl: {
+    flag: 'ufm-url',
+    env: 'RDMASCHED_UFM_URL',
+    def: '',
+    doc: 'UFM address, e.g. `https://ufm.example.com` (port optional).',
+  },
+  ufmUsername: {
+    flag: 'ufm-username',
+    env: 'RDMASCHED_UFM_USERNAME',
+    def: '',
+    doc: 'UFM user (basic auth).',
+  },
+  ufmPassword: {
+    flag: '',
+    env: 'RDMASCHED_UFM_PASSWORD',
+    def: '',
+    doc: 'UFM password (environment only, never logged).',
+    envOnly: true,
+  },
+  ufmPasswordFile: {
+    flag: 'ufm-password-file',
+    env: 'RDMASCHED_UFM_PASSWORD_FILE',
+    def: '',
+    doc: 'File holding the UFM password (a mounted Secret); wins over RDMASCHED_UFM_PASSWORD.',
+  },
+  ufmCaFile: {
+    flag: 'ufm-ca-file',
+    env: 'RDMASCHED_UFM_CA_FILE',
+    def: '',
+    doc: "PEM CA bundle to verify UFM's certificate (default: the system's CAs).",
+  },
+  partitionIntervalMs: {
+    flag: 'partition-reconcile-interval-ms',
+    env: 'RDMASCHED_PARTITION_RECONCILE_INTERVAL_MS',
+    def: '60000',
+    doc: 'Period of the full PKey membership reconcile (changes are also applied as reports arrive).',
+  },
+  guidPoolStart: {
+    flag: 'guid-pool-start',
+    env: 'RDMASCHED_GUID_POOL_START',
+    def: '02:00:00:00:00:00:00:00',
+    doc: "First GUID of the node agents' identity pool (same as theirs): GUIDs in the pool are rdmasched's to remove from tenant PKeys.",
+  },
+  guidPoolSize: {
+    flag: 'guid-pool-size',
+    env: 'RDMASCHED_GUID_POOL_SIZE',
+    def: '1099511627776',
+    doc: "Number of GUIDs in that pool (at most 2^40), as the node agents' setting.",
   },
 } as const satisfies Record<string, Setting>;
 
@@ -333,6 +474,69 @@ export function parseConfig(
     );
   }
 
+  const enumOf = <T extends string>(name: SettingName, values: readonly T[]): T => {
+    const v = raw(name).trim();
+    if (!(values as readonly string[]).includes(v))
+      problems.push(`${where(name)}: ${JSON.stringify(v)} must be one of ${values.join(', ')}`);
+    return v as T;
+  };
+  const kubeApi = enumOf('kubeApi', KUBE_API_MODES);
+  const kubeconfig = optional('kubeconfig');
+  if (kubeApi === 'kubeconfig' && kubeconfig === undefined)
+    problems.push(`${where('kubeApi')} is kubeconfig but ${where('kubeconfig')} is not set`);
+  const schedulerName = raw('schedulerName').trim();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(schedulerName) || schedulerName.length > 253)
+    problems.push(
+      `${where('schedulerName')}: ${JSON.stringify(schedulerName)} is not a valid scheduler name`,
+    );
+  const untenantedPods = enumOf('untenantedPods', UNTENANTED_RULES);
+  const bindProvisionTimeoutMs = int('bindProvisionTimeoutMs', 100, 600_000);
+  const reservationTtlMs = int('reservationTtlMs', 1000, 86_400_000);
+  if (reservationTtlMs < bindProvisionTimeoutMs + 10_000)
+    problems.push(
+      `${where('reservationTtlMs')}: ${reservationTtlMs} must be at least ${where('bindProvisionTimeoutMs')} + 10000 (${bindProvisionTimeoutMs + 10_000})`,
+    );
+  const subnetManager = enumOf('subnetManager', SUBNET_MANAGERS);
+  const ufmUrl = optional('ufmUrl');
+  const ufmUsername = optional('ufmUsername');
+  const ufmPassword = optional('ufmPassword');
+  const ufmPasswordFile = optional('ufmPasswordFile');
+  if (ufmUrl !== undefined) {
+    try {
+      const u = new URL(ufmUrl);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+      if (u.username !== '' || u.password !== '') throw new Error('credentials');
+    } catch {
+      problems.push(
+        `${where('ufmUrl')}: must be an https:// URL without credentials (use the UFM user and password settings)`,
+      );
+    }
+  }
+  if (subnetManager === 'ufm') {
+    if (ufmUrl === undefined)
+      problems.push(`${where('subnetManager')} is ufm but ${where('ufmUrl')} is not set`);
+    if (ufmUsername === undefined)
+      problems.push(`${where('subnetManager')} is ufm but ${where('ufmUsername')} is not set`);
+    if (ufmPassword === undefined && ufmPasswordFile === undefined)
+      problems.push(
+        `${where('subnetManager')} is ufm but neither RDMASCHED_UFM_PASSWORD nor ${where('ufmPasswordFile')} is set`,
+      );
+  }
+  const poolStartRaw = raw('guidPoolStart').trim().toLowerCase();
+  let poolStart = 0n;
+  if (!isGuid(poolStartRaw))
+    problems.push(
+      `${where('guidPoolStart')}: ${JSON.stringify(poolStartRaw)} is not a GUID xx:xx:xx:xx:xx:xx:xx:xx`,
+    );
+  else poolStart = BigInt(`0x${poolStartRaw.replaceAll(':', '')}`);
+  const poolSizeRaw = raw('guidPoolSize').trim();
+  let poolSize = 0n;
+  if (!/^\d{1,16}$/.test(poolSizeRaw) || BigInt(poolSizeRaw) < 1n || BigInt(poolSizeRaw) > 1n << 40n)
+    problems.push(
+      `${where('guidPoolSize')}: ${JSON.stringify(poolSizeRaw)} must be a whole number from 1 to 2^40`,
+    );
+  else poolSize = BigInt(poolSizeRaw);
+
   const config: Config = {
     help: values['help'] === true,
     listenHost: raw('listenHost').trim() || '0.0.0.0',
@@ -358,6 +562,27 @@ export function parseConfig(
       tlsServerName: optional('redisTlsServerName'),
       keyPrefix,
     }),
+    tenancy: Object.freeze({
+      kubeApi,
+      kubeconfig,
+      schedulerName,
+      untenantedPods,
+      bindProvisionTimeoutMs,
+      reservationTtlMs,
+      reconcileIntervalMs: int('reconcileIntervalMs', 1000, 86_400_000),
+      leaderLeaseMs: int('leaderLeaseMs', 1000, 600_000),
+      tenantStatusMinIntervalMs: int('tenantStatusMinIntervalMs', 0, 3_600_000),
+      subnetManager,
+      ufm: Object.freeze({
+        url: ufmUrl,
+        username: ufmUsername,
+        password: ufmPassword,
+        passwordFile: ufmPasswordFile,
+        caFile: optional('ufmCaFile'),
+      }),
+      partitionIntervalMs: int('partitionIntervalMs', 1000, 86_400_000),
+      guidPool: Object.freeze({ start: poolStart, size: poolSize }),
+    }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -365,6 +590,9 @@ export function parseConfig(
 
 export interface ConfigFiles {
   readonly https: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  /** The UFM password from the file, or from the environment. */
+  readonly ufmPassword: string | undefined;
+  readonly ufmCa: Buffer | undefined;
   /** The Redis password from the file, or from the environment. */
   readonly redisPassword: string | undefined;
   readonly redisTls: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer } | undefined;
@@ -383,17 +611,24 @@ export async function readConfigFiles(config: Config): Promise<ConfigFiles> {
       return undefined;
     }
   };
-  const [cert, key, ca, clientCert, clientKey, password] = await Promise.all([
+  const [cert, key, ca, clientCert, clientKey, password, ufmPassword, ufmCa] = await Promise.all([
     read(config.tlsCertFile, 'TLS certificate'),
     read(config.tlsKeyFile, 'TLS key'),
     read(config.redis.tlsCaFile, 'Redis CA file'),
     read(config.redis.tlsCertFile, 'Redis client certificate'),
     read(config.redis.tlsKeyFile, 'Redis client key'),
     read(config.redis.passwordFile, 'Redis password file'),
+    read(config.tenancy.ufm.passwordFile, 'UFM password file'),
+    read(config.tenancy.ufm.caFile, 'UFM CA file'),
   ]);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     https: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+    ufmPassword:
+      ufmPassword !== undefined
+        ? ufmPassword.toString('utf8').replace(/\r?\n$/, '')
+        : config.tenancy.ufm.password,
+    ufmCa,
     redisPassword:
       password !== undefined ? password.toString('utf8').replace(/\r?\n$/, '') : config.redis.password,
     redisTls: config.redis.tls

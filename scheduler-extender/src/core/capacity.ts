@@ -36,7 +36,15 @@ export interface NodeCapacity {
   readonly blocked: readonly (PfBlock | null)[];
 }
 
-export function computeCapacity(view: NodeView, reservations: NodeReservations | undefined): NodeCapacity {
+/**
+ * `evicted` (preemption): pods whose reservations the caller already left out of `reservations`
+ * and whose in-use VFs must not count as held either.
+ */
+export function computeCapacity(
+  view: NodeView,
+  reservations: NodeReservations | undefined,
+  evicted?: ReadonlySet<string>,
+): NodeCapacity {
   const n = view.pfs.length;
   const held = new Int32Array(n);
   const avail = new Int32Array(n);
@@ -49,6 +57,7 @@ export function computeCapacity(view: NodeView, reservations: NodeReservations |
     // it only while the ledger holds nothing for the node (contracts: VfReport.state).
     let h = reservations === undefined ? pf.reservedVfs : (reservations.reservedByPf.get(pf.pciAddress) ?? 0);
     for (const pod of pf.inUseVfPods) {
+      if (evicted !== undefined && pod !== null && evicted.has(pod)) continue;
       if (pod === null || reservations === undefined || !reservations.podUids.has(pod)) h++;
     }
     held[p] = h;

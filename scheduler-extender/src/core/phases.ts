@@ -16,10 +16,14 @@ import { reason as internedReason, reasonById, reasonCount, type Reason } from '
 import type { PodRequest } from './pod-request.js';
 import type { Snapshot } from './snapshot.js';
 
-/** What the filter is asked about: a valid request, or one that is invalid for every node. */
+/**
+ * What the filter is asked about: a valid request; one that is invalid for every node; or one a
+ * pod-level policy (tenancy) denies on every node with its reason.
+ */
 export type PodDemand =
   | { readonly kind: 'request'; readonly request: PodRequest }
-  | { readonly kind: 'invalid'; readonly reason: Reason };
+  | { readonly kind: 'invalid'; readonly reason: Reason }
+  | { readonly kind: 'denied'; readonly reason: Reason };
 
 export interface FilterOutcome {
   /** The input names. */
@@ -130,12 +134,14 @@ export class SnapshotPhases implements FilterPhase, PrioritizePhase {
       tally,
       invalid: 0,
     };
-    if (demand.kind === 'invalid') {
+    if (demand.kind !== 'request') {
       for (let i = 0; i < n; i++) {
         rejectedIndexes.push(i);
         rejectedReasons.push(demand.reason);
       }
-      return { ...outcome, invalid: n };
+      if (demand.kind === 'invalid') return { ...outcome, invalid: n };
+      tally[demand.reason.id] = n;
+      return outcome;
     }
     const request = demand.request;
     if (request.totalVfs === 0) {
@@ -179,7 +185,7 @@ export class SnapshotPhases implements FilterPhase, PrioritizePhase {
     const slots = this.prioritizeSlots(nodeNames);
     const scores = new Uint8Array(n);
     const outcome = { names: nodeNames, slots, scores };
-    if (demand.kind === 'invalid' || demand.request.totalVfs === 0) return outcome;
+    if (demand.kind !== 'request' || demand.request.totalVfs === 0) return outcome;
     const snapshot = this.snapshot;
     const shape = snapshot.shapeOf(demand.request);
     const data = snapshot.table.data;

@@ -6,6 +6,9 @@
  * the numbers of one node are in `GET /v1/nodes/NAME`. Reasons are interned: one object per
  * (code, link type), so the filter path allocates nothing per rejected node.
  *
+ * The pod-level reasons (invalid request, tenancy: docs/adr/0017) carry a per-pod detail and
+ * reject every node alike.
+ *
  * `unresolvable` reasons go to `FailedAndUnresolvableNodes` (preemption cannot help: the node
  * lacks the hardware, or could not supply the pod even when idle); the others go to
  * `FailedNodes` (something may free up or come back).
@@ -35,6 +38,28 @@ export const REASONS = {
     unresolvable: true,
     text: 'invalid pod request: {detail}',
     action: 'Fix the annotation or resource quantity named in the message.',
+  },
+  NO_TENANT: {
+    unresolvable: true,
+    text: 'no RdmaTenant owns namespace {detail}',
+    action:
+      'Add the namespace to an RdmaTenant (spec.namespaces or spec.namespaceSelector), or run the extender with RDMASCHED_UNTENANTED_PODS=allow.',
+  },
+  LINK_TYPE_NOT_ALLOWED: {
+    unresolvable: true,
+    text: 'tenant {detail} may not use {link} VFs (spec.allowedLinkTypes)',
+    action:
+      "Request the tenant's allowed link type, or add this one to the RdmaTenant's spec.allowedLinkTypes.",
+  },
+  QUOTA_EXCEEDED: {
+    unresolvable: true,
+    text: 'tenant {detail} would exceed its {link} VF quota',
+    action: "Wait for the tenant's pods to end (the pod is retried), request fewer VFs, or raise spec.quota.",
+  },
+  CROSS_TENANT_NETWORK: {
+    unresolvable: true,
+    text: "network {detail} is in another tenant's namespace",
+    action: "Reference only networks of the pod's own tenant, or of namespaces that belong to no tenant.",
   },
   NO_LINK_TYPE: {
     unresolvable: true,
@@ -132,11 +157,19 @@ export function reason(code: ReasonCode, linkType: LinkType | null = null): Reas
   return r;
 }
 
-/** The one reason with per-pod text: the same for every node of one request. */
-export function invalidPodRequest(detail: string): Reason {
-  const base = reason('INVALID_POD_REQUEST');
-  const text = REASONS.INVALID_POD_REQUEST.text.replace('{detail}', detail);
+/**
+ * A reason whose text names something of the pod (`{detail}`): the same for every node of one
+ * request, so kube-scheduler still aggregates it into one line. Keeps the interned id (metrics).
+ */
+export function reasonWithDetail(code: ReasonCode, linkType: LinkType | null, detail: string): Reason {
+  const base = reason(code, linkType);
+  const text = base.text.replace('{detail}', detail);
   return Object.freeze({ ...base, text, json: JSON.stringify(text) });
+}
+
+/** The reason for a pod whose annotation or quantity is invalid (docs/adr/0010). */
+export function invalidPodRequest(detail: string): Reason {
+  return reasonWithDetail('INVALID_POD_REQUEST', null, detail);
 }
 
 /** Number of distinct interned reasons (size of a tally array). */

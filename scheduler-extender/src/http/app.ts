@@ -4,12 +4,15 @@
  *
  *   POST {prefix}/filter       ExtenderArgs -> ExtenderFilterResult
  *   POST {prefix}/prioritize   ExtenderArgs -> HostPriorityList
+ *   POST {prefix}/bind         ExtenderBindingArgs -> ExtenderBindingResult (reserve, provision, Binding)
+ *   POST {prefix}/preempt      ExtenderPreemptionArgs -> ExtenderPreemptionResult
  *   POST /v1/explain           ExtenderArgs -> every node's decision with plan and score parts
  *   GET  /v1/nodes             every node: staleness, VFs per link type
  *   GET  /v1/nodes/:name       one node: summary, per-PF capacity, GPU distances, full report
  *   GET  /healthz, /readyz, /metrics
  *
- * Filter and prioritize read only the in-memory snapshot: no I/O on that path.
+ * Filter and prioritize read only the in-memory snapshot, the ledger mirror and the tenant
+ * directory: no I/O on that path. Bind is the one verb that writes (Redis, the API).
  */
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -25,6 +28,18 @@ import {
 } from '../core/phases.js';
 import { podRequestFrom, type PodIdentity, type PodRequest } from '../core/pod-request.js';
 import { invalidPodRequest } from '../core/reasons.js';
+import { field, isObject } from '../core/json-fields.js';
+import type { TenantAdmission } from '../core/tenancy.js';
+import type { BindService } from '../services/bind-service.js';
+import { tenantLabel, type LedgerMetrics } from '../services/ledger-metrics.js';
+import type { PreemptService } from '../services/preempt-service.js';
+import { BIND_FAILURES } from '../errors.js';
+import {
+  decodeBindingArgs,
+  decodePreemptionArgs,
+  encodeBindingResult,
+  encodePreemptionResult,
+} from './wire-bind.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import { ExtenderMetrics, type Verb } from './metrics.js';
@@ -48,9 +63,19 @@ export interface AppDeps {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly clock?: Clock;
-  /** Defaults to SnapshotPhases over `snapshot`; tenancy (issue 4) decorates these. */
+  /** Defaults to SnapshotPhases over `snapshot`. */
   readonly filter?: FilterPhase;
   readonly prioritize?: PrioritizePhase;
+  /** Pod-level tenancy checks (docs/adr/0017); without it every pod is admitted as before. */
+  readonly tenancy?: TenantAdmission;
+  /** The bind verb; without it bind answers KUBE_API_OFF. */
+  readonly bind?: BindService;
+  /** The preempt verb; without it the proposal is returned unchanged. */
+  readonly preempt?: PreemptService;
+  /** Tenancy, bind and ledger metrics (registered by the caller on the same registry). */
+  readonly ledgerMetrics?: LedgerMetrics;
+  /** Extra readiness (ledger mirror loaded, tenants listed): what is still missing, or undefined. */
+  readonly notReady?: () => string | undefined;
   readonly options?: AppOptions;
 }
 
@@ -59,6 +84,16 @@ interface PodContext {
   readonly demand: PodDemand;
   readonly request: PodRequest | undefined;
   readonly pod: PodIdentity | undefined;
+  /** Metric label of the pod's tenant; undefined when tenancy is off or the pod asks no VFs. */
+  readonly tenant: string | undefined;
+}
+
+function annotationsOf(pod: unknown): Record<string, unknown> | undefined {
+  if (!isObject(pod)) return undefined;
+  const metadata = field(pod, 'metadata');
+  if (!isObject(metadata)) return undefined;
+  const annotations = field(metadata, 'annotations');
+  return isObject(annotations) ? annotations : undefined;
 }
 
 function normalisePrefix(prefix: string | undefined): string {
@@ -123,6 +158,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const verbs = new Map<string, Verb>([
     [`${prefix}/filter`, 'filter'],
     [`${prefix}/prioritize`, 'prioritize'],
+    [`${prefix}/bind`, 'bind'],
+    [`${prefix}/preempt`, 'preempt'],
     ['/v1/explain', 'explain'],
     ['/v1/nodes', 'nodes'],
     ['/v1/nodes/:name', 'node'],
@@ -185,9 +222,27 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         demand: { kind: 'invalid', reason: invalidPodRequest(pod.message) },
         request: undefined,
         pod: pod.pod,
+        tenant: undefined,
       };
     }
-    return { args, demand: { kind: 'request', request: pod.request }, request: pod.request, pod: pod.pod };
+    const request = pod.request;
+    if (deps.tenancy === undefined || request.totalVfs === 0)
+      return { args, demand: { kind: 'request', request }, request, pod: pod.pod, tenant: undefined };
+    const admission = deps.tenancy.admit({ ...pod.pod, annotations: annotationsOf(args.pod) }, request);
+    const tenant = tenantLabel(admission.tenant?.name);
+    if (admission.kind === 'denied')
+      return { args, demand: { kind: 'denied', reason: admission.reason }, request, pod: pod.pod, tenant };
+    return { args, demand: { kind: 'request', request }, request, pod: pod.pod, tenant };
+  }
+
+  function recordTenant(ctx: PodContext, feasible: number): void {
+    if (ctx.tenant === undefined || deps.ledgerMetrics === undefined) return;
+    const denied = ctx.demand.kind === 'denied' ? ctx.demand.reason.code : undefined;
+    deps.ledgerMetrics.tenantFilter.inc({
+      tenant: ctx.tenant,
+      outcome: denied !== undefined ? 'denied' : feasible > 0 ? 'feasible' : 'unschedulable',
+      reason: denied ?? 'none',
+    });
   }
 
   function startSpan(name: string, ctx: PodContext): Span {
@@ -232,6 +287,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const json = traced(span, () => {
       const outcome = filterPhase.filter(ctx.demand, ctx.args.nodeNames, clock.nowMs());
       metrics.recordFilter(outcome, ctx.request);
+      recordTenant(ctx, outcome.feasibleIndexes.length);
       span.setAttribute('rdmasched.feasible_nodes', outcome.feasibleIndexes.length);
       podLogger(ctx)?.debug(
         {
@@ -255,6 +311,40 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return encodeHostPriorityList(outcome, snapshot.names);
     });
     return sendJson(reply, json);
+  });
+
+  app.post(`${prefix}/bind`, async (req, reply) => {
+    const args = decodeBindingArgs(req.body);
+    if (deps.bind === undefined)
+      return reply.type(JSON_TYPE).send(encodeBindingResult(`KUBE_API_OFF: ${BIND_FAILURES.KUBE_API_OFF}`));
+    const span = tracer.startSpan('rdmasched.extender.bind', {
+      attributes: {
+        'k8s.pod.name': args.podName,
+        'k8s.namespace.name': args.podNamespace,
+        'k8s.pod.uid': args.podUid,
+        'k8s.node.name': args.node,
+      },
+    });
+    const result = await deps.bind.bind(args);
+    if (!result.ok) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: result.code });
+      span.setAttribute('rdmasched.bind.failure', result.code);
+    }
+    span.end();
+    return reply
+      .type(JSON_TYPE)
+      .send(encodeBindingResult(result.ok ? '' : `${result.code}: ${result.message}`));
+  });
+
+  app.post(`${prefix}/preempt`, async (req, reply) => {
+    const args = decodePreemptionArgs(req.body);
+    const result =
+      deps.preempt === undefined
+        ? new Map(
+            [...args.nodes].map(([n, v]) => [n, { uids: v.uids, numPdbViolations: v.numPdbViolations }]),
+          )
+        : await deps.preempt.preempt(args);
+    return reply.type(JSON_TYPE).send(encodePreemptionResult(result));
   });
 
   app.post('/v1/explain', (req, reply) => {
@@ -311,8 +401,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get('/healthz', (_req, reply) => reply.type(JSON_TYPE).send({ status: 'ok' }));
 
   app.get('/readyz', (_req, reply) => {
-    if (!snapshot.loaded) {
-      const e = new ExtenderError('NOT_READY', 'node reports are still loading');
+    const missing = !snapshot.loaded ? 'node reports are still loading' : deps.notReady?.();
+    if (missing !== undefined) {
+      const e = new ExtenderError('NOT_READY', missing);
       return reply.status(e.status).type(JSON_TYPE).send(e.toJSON());
     }
     return reply.type(JSON_TYPE).send({ status: 'ready', nodes: snapshot.size });

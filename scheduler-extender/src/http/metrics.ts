@@ -13,7 +13,17 @@ import type { Snapshot } from '../core/snapshot.js';
 import type { Clock } from '../ports/clock.js';
 
 export type Verb =
-  'filter' | 'prioritize' | 'explain' | 'nodes' | 'node' | 'healthz' | 'readyz' | 'metrics' | 'other';
+  | 'filter'
+  | 'prioritize'
+  | 'bind'
+  | 'preempt'
+  | 'explain'
+  | 'nodes'
+  | 'node'
+  | 'healthz'
+  | 'readyz'
+  | 'metrics'
+  | 'other';
 
 /** `ib`, `roce`, `ib+roce`, or `none` for pods without VFs. */
 export function linkTypesLabel(request: PodRequest | undefined): string {

@@ -1,0 +1,307 @@
+/**
+ * The bind verb (docs/adr/0016): kube-scheduler chose a node; make the pod's VFs real there.
+ *
+ *   1. the pod, from the informer cache (or one GET): it must exist with the UID given;
+ *   2. its request and tenancy, as filter saw them; the plan on the chosen node, from the same
+ *      snapshot and ledger mirror as filter and prioritize;
+ *   3. reserve atomically (one Lua script: tenant quota and per-PF capacity together);
+ *   4. when PFs need provisioning, one request per PF to the node's agent, and wait (bounded);
+ *   5. create the Binding (the reservation, VLAN and PKey as annotations, copied onto the pod);
+ *   6. mark the reservation bound.
+ * Any failure after 3 releases the reservation, and the answer is `CODE: message`. Idempotent per
+ * pod UID: a retried bind finds its reservation (`exists`) and goes on from there, and two binds
+ * of one pod in this process share one attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ProvisionResult, Reservation } from '@rdmasched/contracts';
+import type { Logger } from 'pino';
+import type { LedgerMirror } from '../core/ledger-mirror.js';
+import { podRequestFrom } from '../core/pod-request.js';
+import { bindingAnnotations, provisionRequests, reservationOf } from '../core/reservation-plan.js';
+import type { Snapshot } from '../core/snapshot.js';
+import type { TenantAdmission } from '../core/tenancy.js';
+import type { TenantInfo } from '../core/tenant-catalog.js';
+import type { BindFailureCode } from '../errors.js';
+import type { Clock } from '../ports/clock.js';
+import { NO_QUOTA, type Ledger, type ProvisionNeed } from '../ports/ledger.js';
+import type { PodApi, PodCache, PodSummary } from '../ports/pod-api.js';
+import type { ProvisioningChannel } from '../ports/provisioning.js';
+import { tenantLabel, type LedgerMetrics } from './ledger-metrics.js';
+
+export interface BindArgs {
+  readonly podName: string;
+  readonly podNamespace: string;
+  readonly podUid: string;
+  readonly node: string;
+}
+
+export type BindResult =
+  | { readonly ok: true; readonly reservation: Reservation | undefined; readonly provisioned: boolean }
+  | { readonly ok: false; readonly code: BindFailureCode; readonly message: string };
+
+export interface BindServiceOptions {
+  readonly snapshot: Snapshot;
+  readonly mirror: LedgerMirror;
+  readonly ledger: Ledger;
+  readonly pods: PodApi;
+  readonly podCache?: PodCache;
+  readonly provisioning: ProvisioningChannel;
+  readonly tenancy?: TenantAdmission;
+  readonly metrics: LedgerMetrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** How long bind waits for the agent's VFs (well under kube-scheduler's httpTimeout). */
+  readonly provisionTimeoutMs: number;
+  /** A pending reservation not bound by then is released by reconcile. */
+  readonly reservationTtlMs: number;
+  readonly newId?: () => string;
+}
+
+class BindFailure extends Error {
+  constructor(
+    readonly code: BindFailureCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const fail = (code: BindFailureCode, message: string): never => {
+  throw new BindFailure(code, message);
+};
+
+export class BindService {
+  private readonly inflight = new Map<string, Promise<BindResult>>();
+
+  constructor(private readonly o: BindServiceOptions) {}
+
+  /** Binds the pod; never throws (failures are results). */
+  bind(args: BindArgs): Promise<BindResult> {
+    const key = `${args.podUid}\u0000${args.node}`;
+    const running = this.inflight.get(key);
+    if (running !== undefined) return running;
+    const p = this.run(args).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async run(args: BindArgs): Promise<BindResult> {
+    const started = this.o.clock.nowMs();
+    const log = this.o.logger.child({
+      pod: `${args.podNamespace}/${args.podName}`,
+      podUid: args.podUid,
+      node: args.node,
+    });
+    let tenant: TenantInfo | undefined;
+    let provisioned = false;
+    try {
+      const pod = await this.pod(args);
+      const outcome = await this.bindPod(args, pod, log, (t) => (tenant = t));
+      provisioned = outcome.provisioned;
+      this.o.metrics.binds.inc({ tenant: tenantLabel(tenant?.name), result: 'bound', code: 'none' });
+      log.debug({ provisioned, ms: this.o.clock.nowMs() - started }, 'bound');
+      return outcome;
+    } catch (err: unknown) {
+      const f =
+        err instanceof BindFailure
+          ? err
+          : new BindFailure(
+              'LEDGER_UNAVAILABLE',
+              `Redis error: ${err instanceof Error ? err.message : String(err)}`,
+            );
+      if (!(err instanceof BindFailure)) log.warn({ err }, 'bind failed on an unexpected error');
+      this.o.metrics.binds.inc({ tenant: tenantLabel(tenant?.name), result: 'failed', code: f.code });
+      log.info({ code: f.code, problem: f.message }, 'bind failed');
+      return { ok: false, code: f.code, message: f.message };
+    } finally {
+      this.o.metrics.bindDuration.observe(
+        { provisioning: provisioned ? 'yes' : 'no' },
+        (this.o.clock.nowMs() - started) / 1000,
+      );
+    }
+  }
+
+  private async pod(args: BindArgs): Promise<PodSummary> {
+    let pod = this.o.podCache?.get(args.podNamespace, args.podName);
+    if (pod === undefined || pod.uid !== args.podUid) {
+      try {
+        pod = await this.o.pods.get(args.podNamespace, args.podName);
+      } catch (err: unknown) {
+        fail(
+          'BINDING_FAILED',
+          `cannot read pod from the API: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    if (pod === undefined)
+      return fail('POD_NOT_FOUND', `pod ${args.podNamespace}/${args.podName} does not exist`);
+    if (pod.uid !== args.podUid)
+      fail(
+        'POD_UID_MISMATCH',
+        `pod ${args.podNamespace}/${args.podName} has UID ${pod.uid}, not ${args.podUid}`,
+      );
+    return pod;
+  }
+
+  private async bindPod(
+    args: BindArgs,
+    pod: PodSummary,
+    log: Logger,
+    setTenant: (t: TenantInfo | undefined) => void,
+  ): Promise<{ ok: true; reservation: Reservation | undefined; provisioned: boolean }> {
+    const { ledger, snapshot } = this.o;
+    if (pod.nodeName !== undefined) {
+      if (pod.nodeName !== args.node)
+        fail('ALREADY_BOUND', `pod is already assigned to node ${pod.nodeName}`);
+      // A retried bind of a pod that is bound already: make sure its reservation says so.
+      const r = await ledger.get(args.podUid);
+      if (r !== undefined && r.node === args.node) await ledger.markBound(r);
+      return { ok: true, reservation: r, provisioned: false };
+    }
+    const parsed = podRequestFrom(pod.object);
+    if (parsed.kind !== 'ok')
+      fail('INVALID_POD_REQUEST', parsed.kind === 'invalid' ? parsed.message : parsed.message);
+    const request = parsed.kind === 'ok' ? parsed.request : undefined;
+    if (request === undefined || request.totalVfs === 0) {
+      await this.createBinding(args, pod, undefined, {}, log);
+      return { ok: true, reservation: undefined, provisioned: false };
+    }
+    let tenant: TenantInfo | undefined;
+    if (this.o.tenancy !== undefined) {
+      const a = this.o.tenancy.admit(
+        { namespace: pod.namespace, name: pod.name, uid: pod.uid, annotations: pod.annotations },
+        request,
+        { checkQuota: false },
+      );
+      tenant = a.tenant;
+      setTenant(tenant);
+      if (a.kind === 'denied') fail('TENANCY_DENIED', a.reason.text);
+    }
+    const now = this.o.clock.nowMs();
+    const view = snapshot.get(args.node);
+    if (view === undefined) fail('UNKNOWN_NODE', `no report from the node agent of ${args.node}`);
+    if (view !== undefined && view.isStale(now))
+      fail('STALE_NODE', `the node agent report of ${args.node} is stale (missed heartbeats)`);
+    const decision = view === undefined ? undefined : snapshot.decide(view, snapshot.shapeOf(request));
+    if (decision === undefined || !decision.feasible)
+      return fail(
+        'NODE_CANNOT_HOST',
+        `node ${args.node} cannot host the pod now: ${decision !== undefined && !decision.feasible ? decision.reason.text : 'no plan'}`,
+      );
+    const wanted = reservationOf({
+      plan: decision.placement.plan,
+      pod: { uid: pod.uid, namespace: pod.namespace, name: pod.name },
+      node: args.node,
+      tenant: tenant?.name ?? '',
+      nowMs: now,
+      ttlMs: this.o.reservationTtlMs,
+    });
+    const { reservation, needs } = await this.reserve(wanted, tenant, log);
+    try {
+      if (needs.length > 0) await this.provision(reservation, needs, log);
+      await this.createBinding(args, pod, reservation, bindingAnnotations(reservation, tenant), log);
+    } catch (err: unknown) {
+      const released = await ledger
+        .release(reservation.podUid, { node: reservation.node })
+        .catch(() => undefined);
+      if (released !== undefined) this.o.metrics.releases.inc({ cause: 'bind_failed' });
+      throw err;
+    }
+    if (!(await ledger.markBound(reservation)))
+      log.warn('the pod is bound but its reservation changed meanwhile; reconcile records it');
+    return { ok: true, reservation, provisioned: needs.length > 0 };
+  }
+
+  private async reserve(
+    wanted: Reservation,
+    tenant: TenantInfo | undefined,
+    log: Logger,
+  ): Promise<{ reservation: Reservation; needs: readonly ProvisionNeed[] }> {
+    const quota = tenant?.quota ?? NO_QUOTA;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const out = await this.o.ledger.reserve(wanted, quota);
+      switch (out.kind) {
+        case 'reserved':
+          return { reservation: out.reservation, needs: out.provision };
+        case 'exists':
+          log.info('the pod already holds a reservation on this node (retried bind)');
+          return { reservation: out.reservation, needs: out.provision };
+        case 'rejected':
+          return fail('RESERVATION_REFUSED', `${out.code}: ${out.message}`);
+        case 'elsewhere':
+          if (out.reservation.state === 'bound')
+            return fail('ALREADY_BOUND', `pod holds a bound reservation on node ${out.reservation.node}`);
+          // An abandoned attempt on another node (its bind failed without releasing): replace it.
+          log.info(
+            { previousNode: out.reservation.node },
+            'releasing the pending reservation of an earlier attempt',
+          );
+          await this.o.ledger.release(wanted.podUid, { node: out.reservation.node });
+          this.o.metrics.releases.inc({ cause: 'bind_failed' });
+      }
+    }
+    return fail('RESERVATION_REFUSED', 'the pod reservation kept changing; try again');
+  }
+
+  private async provision(r: Reservation, needs: readonly ProvisionNeed[], log: Logger): Promise<void> {
+    const now = this.o.clock.nowMs();
+    const deadline = now + this.o.provisionTimeoutMs;
+    const requests = provisionRequests({
+      needs,
+      node: r.node,
+      podUid: r.podUid,
+      nowMs: now,
+      deadlineMs: deadline,
+      newId: this.o.newId ?? randomUUID,
+    });
+    log.debug(
+      { requests: requests.map((q) => ({ pf: q.pfPciAddress, minReadyVfs: q.minReadyVfs })) },
+      'provisioning',
+    );
+    const answers = await this.o.provisioning.request(r.node, requests, deadline);
+    let bad: ProvisionResult | undefined;
+    let missing: string | undefined;
+    for (const q of requests) {
+      const a = answers.get(q.id);
+      this.o.metrics.provisionRequests.inc({ status: a?.status ?? 'timeout' });
+      if (a === undefined) missing ??= q.pfPciAddress;
+      else if (a.status !== 'ready') bad ??= a;
+    }
+    if (bad !== undefined)
+      fail(
+        'PROVISIONING_FAILED',
+        `agent of ${r.node} answered ${bad.status} for PF ${bad.pfPciAddress}: ${bad.code}: ${bad.message}`,
+      );
+    if (missing !== undefined)
+      fail(
+        'PROVISIONING_TIMEOUT',
+        `agent of ${r.node} did not make PF ${missing} ready within ${this.o.provisionTimeoutMs} ms`,
+      );
+  }
+
+  private async createBinding(
+    args: BindArgs,
+    pod: PodSummary,
+    r: Reservation | undefined,
+    annotations: Record<string, string>,
+    log: Logger,
+  ): Promise<void> {
+    const out = await this.o.pods.bind(
+      { namespace: pod.namespace, name: pod.name, uid: pod.uid },
+      args.node,
+      annotations,
+    );
+    if (out.kind === 'bound') return;
+    if (out.kind === 'conflict') {
+      // Another attempt of the same bind may have won (a retry racing the first try): that is success.
+      const now = await this.o.pods.get(pod.namespace, pod.name).catch(() => undefined);
+      if (now?.uid === pod.uid && now.nodeName === args.node) {
+        log.info('the Binding already exists (a concurrent attempt created it)');
+        return;
+      }
+      fail('BINDING_CONFLICT', out.message);
+    }
+    if (out.kind === 'not-found') fail('POD_NOT_FOUND', out.message);
+    fail('BINDING_FAILED', `${out.message}${r === undefined ? '' : ' (reservation released)'}`);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Metrics of tenancy, bind, release, reconcile, partitions, preemption and tenant status, on the
+ * injected Registry, `rdmasched_extender_` prefixed. The `tenant` label is bounded: tenant names
+ * are DNS labels of at most 63 characters and there are as many as RdmaTenant objects, plus
+ * `(none)` for pods of no tenant.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { LedgerMirror } from '../core/ledger-mirror.js';
+
+export const NO_TENANT_LABEL = '(none)';
+
+export function tenantLabel(name: string | undefined): string {
+  return name === undefined || name === '' ? NO_TENANT_LABEL : name;
+}
+
+export class LedgerMetrics {
+  readonly tenantFilter: Counter<'tenant' | 'outcome' | 'reason'>;
+  readonly binds: Counter<'tenant' | 'result' | 'code'>;
+  readonly bindDuration: Histogram<'provisioning'>;
+  readonly provisionRequests: Counter<'status'>;
+  readonly releases: Counter<'cause'>;
+  readonly repairs: Counter<'kind'>;
+  readonly reconcileRuns: Counter<'result'>;
+  readonly partitionChanges: Counter<'op' | 'result'>;
+  readonly preempt: Counter<'result'>;
+  readonly statusWrites: Counter<'result'>;
+  readonly leader: Gauge;
+
+  constructor(registry: Registry, mirror?: LedgerMirror) {
+    const registers = [registry];
+    this.tenantFilter = new Counter({
+      name: 'rdmasched_extender_tenant_filter_total',
+      help: 'Filter calls per tenant: outcome feasible (some node fits), unschedulable (no node fits) or denied (a tenancy rule rejected every node), with the reason code.',
+      labelNames: ['tenant', 'outcome', 'reason'],
+      registers,
+    });
+    this.binds = new Counter({
+      name: 'rdmasched_extender_binds_total',
+      help: 'Bind calls per tenant: result bound or failed, with the failure code (none when bound).',
+      labelNames: ['tenant', 'result', 'code'],
+      registers,
+    });
+    this.bindDuration = new Histogram({
+      name: 'rdmasched_extender_bind_duration_seconds',
+      help: 'Time to answer a bind, split by whether the node agent had to provision VFs first.',
+      labelNames: ['provisioning'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.provisionRequests = new Counter({
+      name: 'rdmasched_extender_provision_requests_total',
+      help: 'Provisioning requests sent at bind, by the answer: ready, rejected, failed or timeout.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.releases = new Counter({
+      name: 'rdmasched_extender_releases_total',
+      help: 'Reservations released, by cause: pod_ended, pod_deleted, bind_failed, expired, orphan (reconcile: the pod is gone).',
+      labelNames: ['cause'],
+      registers,
+    });
+    this.repairs = new Counter({
+      name: 'rdmasched_extender_reconcile_repairs_total',
+      help: 'What reconcile repaired: orphan_released (pod gone), expired_released (pending past expiry), marked_bound (pod bound, reservation pending), recorded (pod bound without a reservation), claim_nudged (a resize claim of a pod with no reservation sent back to its agent).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.reconcileRuns = new Counter({
+      name: 'rdmasched_extender_reconcile_runs_total',
+      help: 'Reconcile passes, by result (ok, failed).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.partitionChanges = new Counter({
+      name: 'rdmasched_extender_pkey_guid_changes_total',
+      help: 'GUIDs added to or removed from tenant PKeys at the subnet manager (op add, remove; result ok, failed).',
+      labelNames: ['op', 'result'],
+      registers,
+    });
+    this.preempt = new Counter({
+      name: 'rdmasched_extender_preempt_nodes_total',
+      help: "Nodes of kube-scheduler's preemption proposals: kept (victims unchanged), trimmed (victims dropped), dropped (the victims would not free the VFs, or tenancy forbids them).",
+      labelNames: ['result'],
+      registers,
+    });
+    this.statusWrites = new Counter({
+      name: 'rdmasched_extender_tenant_status_writes_total',
+      help: 'RdmaTenant status writes, by result (written, unchanged, gone, failed).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'rdmasched_extender_leader',
+      help: '1 while this replica holds the lock for reconcile, partitions and tenant status.',
+      registers,
+    });
+    if (mirror !== undefined) {
+      new Gauge({
+        name: 'rdmasched_extender_ledger_reservations',
+        help: 'Reservations in the ledger mirror, by state.',
+        labelNames: ['state'],
+        registers,
+        collect() {
+          let pending = 0;
+          let bound = 0;
+          for (const r of mirror.reservations())
+            if (r.state === 'bound') bound++;
+            else pending++;
+          this.set({ state: 'pending' }, pending);
+          this.set({ state: 'bound' }, bound);
+        },
+      });
+      new Gauge({
+        name: 'rdmasched_extender_tenant_vfs',
+        help: 'VFs reserved or in use by each tenant, per link type (from the ledger mirror).',
+        labelNames: ['tenant', 'link_type'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of mirror.tenants()) {
+            const u = mirror.tenantUsage(t);
+            this.set({ tenant: tenantLabel(t), link_type: 'ib' }, u.ib);
+            this.set({ tenant: tenantLabel(t), link_type: 'roce' }, u.roce);
+          }
+        },
+      });
+    }
+  }
+}
