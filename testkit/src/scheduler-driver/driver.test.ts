@@ -129,7 +129,7 @@ describe('SchedulerDriver', () => {
       Node: 'n2',
     });
     // VF resources are ignoredByScheduler: n-nodes have no VF allocatable but still passed in-tree fit.
-    expect(d.cache.get('n2')?.requested.get('cpu')).toBe(1);
+    expect(d.cache.requestedOf('n2', 'cpu')).toBe(1);
     d.close();
   });
 
@@ -338,7 +338,7 @@ describe('SchedulingQueue', () => {
     expect(failures).toEqual(['Error: conflict']);
     expect(boundTo).toEqual(['n1']);
     // The failed attempt's requests were forgotten: exactly one pod's worth is counted.
-    expect(d.cache.get('n1')?.requested.get('cpu')).toBe(1);
+    expect(d.cache.requestedOf('n1', 'cpu')).toBe(1);
     await q.stop();
   });
 });

@@ -24,6 +24,16 @@ export interface ExtenderConfig {
   readonly caPem?: string;
 }
 
+/** What the driver sends about the candidate nodes: their names (pre-encoded) and, lazily, objects. */
+export interface Candidates {
+  /** Node names in order. */
+  readonly names: readonly string[];
+  /** The same names as JSON string literals (`"node-1"`), to build bodies without re-encoding. */
+  readonly namesJson: readonly string[];
+  /** Full v1.Node objects, only asked for when `nodeCacheCapable` is false. */
+  readonly nodes: () => unknown[];
+}
+
 export interface FilterAnswer {
   readonly feasible: string[];
   readonly failed: Record<string, string>;
@@ -33,6 +43,12 @@ export interface FilterAnswer {
 export interface HostPriority {
   readonly host: string;
   readonly score: number;
+}
+
+export interface Victims {
+  /** UIDs of the pods to evict on the node. */
+  readonly podUids: readonly string[];
+  readonly numPDBViolations: number;
 }
 
 export class ExtenderError extends Error {
@@ -47,7 +63,7 @@ export class ExtenderError extends Error {
 }
 
 /** Reads a key of a Go-decoded struct: encoding/json matches field names case-insensitively. */
-function field(obj: unknown, name: string): unknown {
+export function goField(obj: unknown, name: string): unknown {
   if (obj === null || typeof obj !== 'object') return undefined;
   const rec = obj as Record<string, unknown>;
   if (name in rec) return rec[name];
@@ -64,24 +80,52 @@ function stringMap(v: unknown): Record<string, string> {
   return out;
 }
 
+/** Validates an extender configuration as kube-scheduler's config validation does. */
+export function validateExtenders(configs: readonly ExtenderConfig[]): string[] {
+  const problems: string[] = [];
+  let binders = 0;
+  const managed = new Map<string, number>();
+  configs.forEach((c, i) => {
+    const where = `extenders[${i}]`;
+    if (c.bindVerb !== undefined && c.bindVerb !== '') binders++;
+    if (c.prioritizeVerb !== undefined && c.prioritizeVerb !== '' && !(c.weight > 0))
+      problems.push(`${where}.weight: must have a positive weight applied to it`);
+    for (const r of c.managedResources) {
+      if (r.name.startsWith('kubernetes.io/') || !r.name.includes('/'))
+        problems.push(`${where}.managedResources: ${r.name} is not a valid extended resource name`);
+      const seen = managed.get(r.name);
+      if (seen !== undefined && seen !== i)
+        problems.push(`${where}.managedResources: duplicate extender managed resource name ${r.name}`);
+      managed.set(r.name, i);
+    }
+  });
+  if (binders > 1) problems.push('extenders: only one extender can implement bind, found ' + String(binders));
+  return problems;
+}
+
 export class ExtenderClient {
-  private readonly url: URL;
+  private readonly base: string;
+  private readonly protocol: string;
   private readonly agent: Agent | HttpsAgent;
   private readonly timeoutMs: number;
+  private readonly managed: ReadonlySet<string>;
 
   constructor(readonly config: ExtenderConfig) {
-    this.url = new URL(config.urlPrefix.replace(/\/+$/, ''));
+    const url = new URL(config.urlPrefix);
+    this.protocol = url.protocol;
+    this.base = url.href.replace(/\/+$/, '');
     this.timeoutMs = config.httpTimeoutMs ?? 5000;
+    this.managed = new Set(config.managedResources.map((r) => r.name));
     this.agent =
-      this.url.protocol === 'https:'
+      url.protocol === 'https:'
         ? new HttpsAgent({ keepAlive: true, maxSockets: 64, ...(config.caPem ? { ca: config.caPem } : {}) })
         : new Agent({ keepAlive: true, maxSockets: 64 });
   }
 
   /** IsInterested: the pod requests one of the managed resources (or none are configured). */
   isInterested(pod: PodLike, requestsAnyOf: (pod: PodLike, names: ReadonlySet<string>) => boolean): boolean {
-    if (this.config.managedResources.length === 0) return true;
-    return requestsAnyOf(pod, new Set(this.config.managedResources.map((r) => r.name)));
+    if (this.managed.size === 0) return true;
+    return requestsAnyOf(pod, this.managed);
   }
 
   /** Resources the in-tree fit check must skip (`ignoredByScheduler: true`). */
@@ -89,35 +133,44 @@ export class ExtenderClient {
     return new Set(this.config.managedResources.filter((r) => r.ignoredByScheduler).map((r) => r.name));
   }
 
-  async filter(pod: PodLike, nodeNames: readonly string[], nodes: () => unknown[]): Promise<FilterAnswer> {
+  /** ExtenderArgs as kube-scheduler marshals it: Pod, then Nodes, then NodeNames (Go field order). */
+  private args(podJson: string, c: Candidates): string {
+    return this.config.nodeCacheCapable
+      ? `{"Pod":${podJson},"Nodes":null,"NodeNames":[${c.namesJson.join(',')}]}`
+      : `{"Pod":${podJson},"Nodes":${JSON.stringify({ metadata: {}, items: c.nodes() })},"NodeNames":null}`;
+  }
+
+  /**
+   * Filter. `podJson` is the pod as JSON (encoded once per scheduling cycle by the caller).
+   * Throws ExtenderError for a transport error, a non-200, an `Error` in the result, or a node
+   * name that was not in the input (as kube-scheduler does).
+   */
+  async filter(podJson: string, c: Candidates): Promise<FilterAnswer> {
     const verb = this.config.filterVerb ?? '';
-    const args = this.config.nodeCacheCapable
-      ? { Pod: pod, Nodes: null, NodeNames: nodeNames }
-      : { Pod: pod, Nodes: { metadata: {}, items: nodes() }, NodeNames: null };
-    const result = await this.send(verb, args);
-    const error = field(result, 'Error');
+    const result = await this.send(verb, this.args(podJson, c));
+    const error = goField(result, 'Error');
     if (typeof error === 'string' && error !== '') throw new ExtenderError(error, verb);
-    const failed = stringMap(field(result, 'FailedNodes'));
-    const failedAndUnresolvable = stringMap(field(result, 'FailedAndUnresolvableNodes'));
-    const names = field(result, 'NodeNames');
-    const list = field(result, 'Nodes');
+    const failed = stringMap(goField(result, 'FailedNodes'));
+    const failedAndUnresolvable = stringMap(goField(result, 'FailedAndUnresolvableNodes'));
+    const names = goField(result, 'NodeNames');
+    const list = goField(result, 'Nodes');
     let feasible: string[];
     if (this.config.nodeCacheCapable && Array.isArray(names)) {
-      const input = new Set(nodeNames);
-      feasible = [];
+      // Each name must be one of the input's; candidates are usually few hundred, so a Set is cheap.
+      const input = new Set(c.names);
       for (const n of names) {
         if (typeof n !== 'string' || !input.has(n))
           throw new ExtenderError(
             `extender ${this.config.urlPrefix} claims a filtered node ${String(n)} which is not found in the input node list`,
             verb,
           );
-        feasible.push(n);
       }
+      feasible = names as string[];
     } else if (list !== null && list !== undefined) {
-      const items = field(list, 'items');
+      const items = goField(list, 'items');
       feasible = Array.isArray(items)
         ? items.map((i) => {
-            const name = field(field(i, 'metadata'), 'name');
+            const name = goField(goField(i, 'metadata'), 'name');
             return typeof name === 'string' ? name : '';
           })
         : [];
@@ -127,40 +180,85 @@ export class ExtenderClient {
     return { feasible, failed, failedAndUnresolvable };
   }
 
-  async prioritize(
-    pod: PodLike,
-    nodeNames: readonly string[],
-    nodes: () => unknown[],
-  ): Promise<HostPriority[]> {
+  async prioritize(podJson: string, c: Candidates): Promise<HostPriority[]> {
     const verb = this.config.prioritizeVerb ?? '';
-    const args = this.config.nodeCacheCapable
-      ? { Pod: pod, Nodes: null, NodeNames: nodeNames }
-      : { Pod: pod, Nodes: { metadata: {}, items: nodes() }, NodeNames: null };
-    const result = await this.send(verb, args);
+    const result = await this.send(verb, this.args(podJson, c));
     if (!Array.isArray(result)) throw new ExtenderError('prioritize answer is not a HostPriorityList', verb);
-    return result.map((e) => ({ host: String(field(e, 'Host')), score: Number(field(e, 'Score')) }));
+    const out: HostPriority[] = new Array<HostPriority>(result.length);
+    for (let i = 0; i < result.length; i++) {
+      const e = result[i] as Record<string, unknown>;
+      // Fast path for the canonical keys; Go decoding is case-insensitive.
+      const host = 'Host' in e ? e['Host'] : goField(e, 'Host');
+      const score = 'Score' in e ? e['Score'] : goField(e, 'Score');
+      out[i] = { host: String(host), score: Number(score) };
+    }
+    return out;
   }
 
   async bind(pod: { name: string; namespace: string; uid: string }, node: string): Promise<void> {
     const verb = this.config.bindVerb ?? '';
-    const result = await this.send(verb, {
-      PodName: pod.name,
-      PodNamespace: pod.namespace,
-      PodUID: pod.uid,
-      Node: node,
-    });
-    const error = field(result, 'Error');
+    const result = await this.send(
+      verb,
+      JSON.stringify({ PodName: pod.name, PodNamespace: pod.namespace, PodUID: pod.uid, Node: node }),
+    );
+    const error = goField(result, 'Error');
     if (typeof error === 'string' && error !== '') throw new ExtenderError(error, verb);
+  }
+
+  /**
+   * Preempt (ProcessPreemption): sends the proposed victims (NodeNameToMetaVictims when
+   * nodeCacheCapable, else NodeNameToVictims with the pods) and returns what the extender keeps.
+   * Victim UIDs the extender returns must be among the ones proposed on that node.
+   */
+  async preempt(
+    podJson: string,
+    proposal: ReadonlyMap<string, { pods: readonly PodLike[]; numPDBViolations: number }>,
+  ): Promise<Map<string, Victims>> {
+    const verb = this.config.preemptVerb ?? '';
+    const meta: Record<string, unknown> = {};
+    const full: Record<string, unknown> = {};
+    for (const [node, v] of proposal) {
+      meta[node] = {
+        Pods: v.pods.map((p) => ({ UID: p.metadata?.uid ?? '' })),
+        NumPDBViolations: v.numPDBViolations,
+      };
+      full[node] = { Pods: v.pods, NumPDBViolations: v.numPDBViolations };
+    }
+    const body = this.config.nodeCacheCapable
+      ? `{"Pod":${podJson},"NodeNameToVictims":null,"NodeNameToMetaVictims":${JSON.stringify(meta)}}`
+      : `{"Pod":${podJson},"NodeNameToVictims":${JSON.stringify(full)},"NodeNameToMetaVictims":null}`;
+    const result = await this.send(verb, body);
+    const error = goField(result, 'Error');
+    if (typeof error === 'string' && error !== '') throw new ExtenderError(error, verb);
+    const answer = goField(result, 'NodeNameToMetaVictims');
+    const out = new Map<string, Victims>();
+    if (answer === null || answer === undefined || typeof answer !== 'object') return out;
+    for (const [node, v] of Object.entries(answer as Record<string, unknown>)) {
+      const proposed = proposal.get(node);
+      const pods = goField(v, 'Pods');
+      const uids: string[] = [];
+      for (const p of Array.isArray(pods) ? pods : []) {
+        const raw = goField(p, 'UID');
+        const uid = typeof raw === 'string' ? raw : '';
+        if (proposed === undefined || !proposed.pods.some((x) => x.metadata?.uid === uid))
+          throw new ExtenderError(
+            `extender ${this.config.urlPrefix} claims to preempt pod (UID: ${uid}) on node: ${node}, but the pod is not found on that node`,
+            verb,
+          );
+        uids.push(uid);
+      }
+      out.set(node, { podUids: uids, numPDBViolations: Number(goField(v, 'NumPDBViolations') ?? 0) });
+    }
+    return out;
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  private send(verb: string, body: unknown): Promise<unknown> {
-    const payload = JSON.stringify(body);
-    const target = new URL(`${this.url.href}/${verb}`);
-    const doRequest = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  private send(verb: string, payload: string): Promise<unknown> {
+    const target = `${this.base}/${verb}`;
+    const doRequest = this.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = doRequest(
         target,
@@ -174,7 +272,10 @@ export class ExtenderClient {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const text =
+              chunks.length === 1
+                ? (chunks[0] as Buffer).toString('utf8')
+                : Buffer.concat(chunks).toString('utf8');
             if (res.statusCode !== 200) {
               reject(
                 new ExtenderError(

@@ -6,3 +6,4 @@ export * from './in-tree.js';
 export * from './extender-client.js';
 export * from './driver.js';
 export * from './queue.js';
+export * from './kube-scheduler.js';

@@ -35,8 +35,64 @@ interface Entry {
   attempts: number;
 }
 
+/** Before: higher priority first, then earlier arrival. */
+function before(a: Entry, b: Entry): boolean {
+  return a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
+}
+
+/** activeQ: a binary heap (upstream uses one too), so a burst of thousands of pods stays O(log n). */
+class ActiveHeap {
+  private readonly items: Entry[] = [];
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(e: Entry): void {
+    const a = this.items;
+    a.push(e);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(a[i] as Entry, a[parent] as Entry)) break;
+      [a[i], a[parent]] = [a[parent] as Entry, a[i] as Entry];
+      i = parent;
+    }
+  }
+
+  pop(): Entry | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l] as Entry, a[m] as Entry)) m = l;
+        if (r < a.length && before(a[r] as Entry, a[m] as Entry)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m] as Entry, a[i] as Entry];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  /** Removes the entry with this UID (O(n); deletions of queued pods are rare). */
+  remove(uid: string): void {
+    const i = this.items.findIndex((e) => e.uid === uid);
+    if (i < 0) return;
+    const rest = this.items.splice(i);
+    rest.shift();
+    for (const e of rest) this.push(e);
+  }
+}
+
 export class SchedulingQueue {
-  private readonly active: Entry[] = [];
+  private readonly active = new ActiveHeap();
   private readonly backoff = new Map<string, { entry: Entry; timer: NodeJS.Timeout }>();
   private readonly unschedulable = new Map<string, Entry>();
   private readonly known = new Set<string>();
@@ -71,8 +127,7 @@ export class SchedulingQueue {
   /** The pod was deleted before it was scheduled. */
   remove(uid: string): void {
     this.known.delete(uid);
-    const i = this.active.findIndex((e) => e.uid === uid);
-    if (i >= 0) this.active.splice(i, 1);
+    this.active.remove(uid);
     const b = this.backoff.get(uid);
     if (b !== undefined) clearTimeout(b.timer);
     this.backoff.delete(uid);
@@ -118,14 +173,7 @@ export class SchedulingQueue {
   }
 
   private pushActive(e: Entry): void {
-    // Highest priority first, then arrival order.
-    let i = this.active.length;
-    while (i > 0) {
-      const prev = this.active[i - 1] as Entry;
-      if (prev.priority > e.priority || (prev.priority === e.priority && prev.seq < e.seq)) break;
-      i--;
-    }
-    this.active.splice(i, 0, e);
+    this.active.push(e);
     this.wake?.();
   }
 
@@ -141,9 +189,8 @@ export class SchedulingQueue {
 
   private async pump(): Promise<void> {
     while (this.running) {
-      const e = this.active.shift();
-      if (e === undefined || this.inFlight.size >= this.maxInFlight) {
-        if (e !== undefined) this.active.unshift(e);
+      const e = this.inFlight.size >= this.maxInFlight ? undefined : this.active.pop();
+      if (e === undefined) {
         await new Promise<void>((r) => {
           this.wake = r;
           if (this.inFlight.size >= this.maxInFlight) void Promise.race(this.inFlight).finally(r);
