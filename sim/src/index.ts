@@ -1,1 +1,21 @@
-export {};
+/** The one-machine simulation as a library (benchmarks and tests drive it in-process). */
+export * from './config.js';
+export * from './errors.js';
+export * from './progress.js';
+export { runCli, brokenInvariants } from './main.js';
+export * from './run/simulate.js';
+export * from './run/cluster.js';
+export * from './run/run-mode.js';
+export * from './report/report.js';
+export * from './report/oracle.js';
+export * from './report/stats.js';
+export * from './report/collector.js';
+export * from './kubelet/kubelet.js';
+export * from './cluster/node-mix.js';
+export * from './cluster/tenants.js';
+export * from './cluster/bridge.js';
+export * from './cluster/fleet.js';
+export * from './workload/model.js';
+export * from './workload/generator.js';
+export * from './workload/random.js';
+export * from './workload/job-controller.js';
