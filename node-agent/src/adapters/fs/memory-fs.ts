@@ -300,9 +300,7 @@ export class MemoryFs implements SimFs {
    * Every entry under `path` (not followed when a link), parents before children, with file
    * contents as stored (bytes stay bytes): what a copy to another filesystem needs.
    */
-  *entries(
-    path: string,
-  ): Generator<
+  *entries(path: string): Generator<
     | { readonly path: string; readonly kind: 'dir'; readonly mode: number }
     | {
         readonly path: string;
