@@ -1,0 +1,279 @@
+/**
+ * The bind verb end to end: real Redis (REDIS_URL), the fake kube-apiserver through client-node,
+ * the replica composed as in production. Covers the happy path and its annotations, idempotent
+ * retries, the API's 409 and outages (the reservation is released), pod deletion and completion
+ * (released by the informer), an extender killed mid-bind (reconcile leaves nothing behind), and
+ * the tenancy rules as filter and bind apply them.
+ */
+import { ANNOTATIONS } from '@rdmasched/contracts';
+import { FakeKubeApiServer, POD_RESOURCE } from '@rdmasched/testkit';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeReport } from '../../src/testing/builders.js';
+import { waitFor } from './agent-writer.js';
+import {
+  bindOver,
+  createPod,
+  newKeys,
+  publishNode,
+  seedTenants,
+  singleRedis,
+  startReplica,
+  tenantObject,
+  type Replica,
+  type ReplicaOptions,
+} from './replica.js';
+
+let fake: FakeKubeApiServer;
+const conns = singleRedis();
+const replicas: Replica[] = [];
+
+// A fresh API server per test: reconcile reads every pod of the scheduler.
+beforeEach(async () => {
+  fake = await FakeKubeApiServer.start({ podTermination: 'immediate' });
+  seedTenants(
+    fake,
+    [{ name: 'ml-train' }, { name: 'storage', labels: { team: 'storage' } }, { name: 'lonely' }],
+    [
+      tenantObject('ml', {
+        namespaces: ['ml-train'],
+        allowedLinkTypes: ['ib'],
+        quota: { ib: 3 },
+        infiniband: { pkey: '0x0a01' },
+      }),
+      tenantObject('store', { namespaceSelector: { matchLabels: { team: 'storage' } }, roce: { vlan: 300 } }),
+    ],
+  );
+});
+
+afterEach(async () => {
+  for (const r of replicas.splice(0)) await r.close();
+  await fake.stop();
+});
+
+afterAll(() => {
+  conns.closeAll();
+});
+
+async function setup(opts: Partial<ReplicaOptions> = {}) {
+  const keys = newKeys();
+  const admin = conns.client();
+  const now = Date.now();
+  await publishNode(
+    admin,
+    keys,
+    makeReport('node-a')
+      .reportedAtMs(now)
+      .pf({ numVfs: 4, configured: 4, maxVfs: 4 })
+      .pf({ linkType: 'roce', numVfs: 2, maxVfs: 2 })
+      .build(),
+  );
+  const r = await startReplica({ connections: conns, keys, fake, ...opts });
+  replicas.push(r);
+  await r.ready();
+  await waitFor(() => r.x.snapshot.get('node-a') !== undefined, 'node-a in the snapshot');
+  return { r, keys, admin };
+}
+
+const reserved = async (r: Replica, node: string) =>
+  Object.fromEntries(
+    Object.entries(await r.redis.hgetall(r.keys.nodeReserved(node))).map(([k, v]) => [k, Number(v)]),
+  );
+
+describe('bind', () => {
+  it('reserves, binds with the reservation and PKey annotations, and marks the reservation bound', async () => {
+    const { r } = await setup();
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'trainer-0', ib: 2 });
+    expect(await bindOver(r, pod, 'node-a')).toBe('');
+    const stored = fake.store.get(POD_RESOURCE, 'ml-train', 'trainer-0') as {
+      spec: { nodeName?: string };
+      metadata: { annotations?: Record<string, string> };
+    };
+    expect(stored.spec.nodeName).toBe('node-a');
+    const annotation = JSON.parse(stored.metadata.annotations?.[ANNOTATIONS.reservation] ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    expect(annotation).toMatchObject({ podUid: pod.uid, node: 'node-a', tenant: 'ml', state: 'bound' });
+    expect(stored.metadata.annotations?.[ANNOTATIONS.ibPkey]).toBe('0x0a01');
+    expect(stored.metadata.annotations?.[ANNOTATIONS.roceVlan]).toBeUndefined();
+    expect(await r.ledger.get(pod.uid)).toMatchObject({
+      state: 'bound',
+      node: 'node-a',
+      pfs: [{ count: 2 }],
+    });
+    await waitFor(() => r.x.mirror.tenantUsage('ml').ib === 2, 'mirror follows the bind');
+    // A retried bind is a no-op: nothing reserved twice.
+    expect(await bindOver(r, pod, 'node-a')).toBe('');
+    expect(Object.values(await reserved(r, 'node-a'))).toEqual([2]);
+    // ... and binding it elsewhere is refused.
+    expect(await bindOver(r, pod, 'node-b')).toMatch(/^ALREADY_BOUND: /);
+  });
+
+  it('writes the RoCE VLAN of the tenant for pods with RoCE VFs', async () => {
+    const { r } = await setup();
+    const pod = createPod(fake, { namespace: 'storage', name: 'ceph-0', roce: 1 });
+    expect(await bindOver(r, pod, 'node-a')).toBe('');
+    const stored = fake.store.get(POD_RESOURCE, 'storage', 'ceph-0') as {
+      metadata: { annotations?: Record<string, string> };
+    };
+    expect(stored.metadata.annotations?.[ANNOTATIONS.roceVlan]).toBe('300');
+  });
+
+  it('a 409 from the API releases the reservation and says so', async () => {
+    const { r } = await setup();
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'conflict-0', ib: 1 });
+    fake.injectFault({
+      method: 'POST',
+      path: /\/pods\/conflict-0\/binding$/,
+      status: 409,
+      message: 'pod conflict-0 is already assigned to node "x"',
+    });
+    const error = await bindOver(r, pod, 'node-a');
+    expect(error).toMatch(/^BINDING_CONFLICT: .*already assigned/);
+    expect(await r.ledger.get(pod.uid)).toBeUndefined();
+    expect(await reserved(r, 'node-a')).toEqual({});
+    expect(await r.registry.getSingleMetricAsString('rdmasched_extender_releases_total')).toContain(
+      'cause="bind_failed"} 1',
+    );
+  });
+
+  it('an API outage during the Binding releases the reservation', async () => {
+    const { r } = await setup();
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'outage-0', ib: 1 });
+    fake.injectFault({ method: 'POST', path: /\/pods\/outage-0\/binding$/, status: 503 });
+    expect(await bindOver(r, pod, 'node-a')).toMatch(/^BINDING_FAILED: /);
+    expect(await r.ledger.get(pod.uid)).toBeUndefined();
+  });
+
+  it('refuses what the ledger refuses (quota, capacity) without leaving anything', async () => {
+    const { r } = await setup();
+    const a = createPod(fake, { namespace: 'ml-train', name: 'quota-a', ib: 2 });
+    const b = createPod(fake, { namespace: 'ml-train', name: 'quota-b', ib: 2 });
+    expect(await bindOver(r, a, 'node-a')).toBe('');
+    expect(await bindOver(r, b, 'node-a')).toBe(
+      'RESERVATION_REFUSED: QUOTA: tenant quota for ib VFs exceeded: 2 in use + 2 requested > quota 3',
+    );
+    const big = createPod(fake, { namespace: 'storage', name: 'too-big', roce: 3 });
+    expect(await bindOver(r, big, 'node-a')).toMatch(
+      /^NODE_CANNOT_HOST: node node-a cannot host the pod now: /,
+    );
+    expect(Object.values(await reserved(r, 'node-a'))).toEqual([2]);
+  });
+
+  it('bind failures before reserving name the cause: missing pod, recreated pod, unknown node, tenancy', async () => {
+    const { r } = await setup();
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'p-0', ib: 1 });
+    expect(await bindOver(r, { ...pod, name: 'nope' }, 'node-a')).toMatch(/^POD_NOT_FOUND: /);
+    expect(await bindOver(r, { ...pod, uid: 'other-uid' }, 'node-a')).toMatch(/^POD_UID_MISMATCH: /);
+    expect(await bindOver(r, pod, 'ghost')).toMatch(/^UNKNOWN_NODE: /);
+    const lonely = createPod(fake, { namespace: 'lonely', name: 'p-1', ib: 1 });
+    expect(await bindOver(r, lonely, 'node-a')).toBe('TENANCY_DENIED: no RdmaTenant owns namespace lonely');
+    const wrong = createPod(fake, { namespace: 'ml-train', name: 'p-2', roce: 1 });
+    expect(await bindOver(r, wrong, 'node-a')).toBe(
+      'TENANCY_DENIED: tenant ml may not use RoCE VFs (spec.allowedLinkTypes)',
+    );
+  });
+
+  it('pod deletion and completion release the reservation (informer)', async () => {
+    const { r } = await setup();
+    const done = createPod(fake, { namespace: 'ml-train', name: 'done-0', ib: 1 });
+    const gone = createPod(fake, { namespace: 'ml-train', name: 'gone-0', ib: 1 });
+    expect(await bindOver(r, done, 'node-a')).toBe('');
+    expect(await bindOver(r, gone, 'node-a')).toBe('');
+    await waitFor(() => r.x.mirror.size === 2, 'both reservations mirrored');
+    fake.kubelet.setPodPhase('ml-train', 'done-0', 'Succeeded');
+    await fake
+      .kubeConfig()
+      .makeApiClient((await import('@kubernetes/client-node')).CoreV1Api)
+      .deleteNamespacedPod({
+        name: 'gone-0',
+        namespace: 'ml-train',
+      });
+    await waitFor(() => r.x.mirror.size === 0, 'reservations released');
+    expect(await reserved(r, 'node-a')).toEqual({});
+    const text = await r.registry.getSingleMetricAsString('rdmasched_extender_releases_total');
+    expect(text).toContain('cause="pod_ended"} 1');
+    expect(text).toContain('cause="pod_deleted"} 1');
+  });
+
+  it('an extender killed after reserving leaves nothing once reconcile ran past the expiry', async () => {
+    const clock = {
+      now: Date.now(),
+      nowMs() {
+        return this.now;
+      },
+    };
+    const { r } = await setup({ clock, timings: { reservationTtlMs: 20_000 } });
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'killed-0', ib: 2 });
+    // The API holds the Binding forever: the extender dies while waiting for it.
+    let unblock: () => void = () => undefined;
+    fake.injectFault({
+      method: 'POST',
+      path: /\/pods\/killed-0\/binding$/,
+      until: new Promise<void>((res) => (unblock = res)),
+      status: 503,
+    });
+    const abandoned = bindOver(r, pod, 'node-a');
+    await waitFor(() => r.x.mirror.reservation(pod.uid) !== undefined, 'the reservation taken');
+    await r.close();
+    // A surviving replica's reconcile, before and after the reservation's expiry.
+    const survivor = await startReplica({ connections: conns, keys: r.keys, fake, clock, name: 'survivor' });
+    replicas.push(survivor);
+    await survivor.ready();
+    expect((await survivor.x.reconciler?.run())?.expiredReleased).toBe(0);
+    clock.now += 21_000;
+    expect(await survivor.x.reconciler?.run()).toMatchObject({ expiredReleased: 1, orphansReleased: 0 });
+    expect(await survivor.ledger.list()).toEqual([]);
+    expect(await reserved(survivor, 'node-a')).toEqual({});
+    expect(await survivor.redis.hgetall(survivor.keys.tenantUsage('ml'))).toEqual({});
+    unblock();
+    await abandoned.catch(() => undefined);
+  });
+
+  it('reconcile marks bound the reservation of a pod whose Binding exists, and records a bound pod the ledger lost', async () => {
+    const { r } = await setup();
+    const a = createPod(fake, { namespace: 'ml-train', name: 'crashed-after-binding', ib: 1 });
+    expect(await bindOver(r, a, 'node-a')).toBe('');
+    // Lose the ledger's record of a bound pod (a Redis restarted without persistence, say).
+    const record = await r.ledger.get(a.uid);
+    await r.ledger.release(a.uid);
+    expect(record).toBeDefined();
+    const report = await r.x.reconciler?.run();
+    expect(report).toMatchObject({ recorded: 1 });
+    expect(await r.ledger.get(a.uid)).toMatchObject({ state: 'bound', node: 'node-a', tenant: 'ml' });
+  });
+});
+
+describe('filter with tenancy', () => {
+  it('rejects every node with the tenancy reason, and counts decisions per tenant', async () => {
+    const { r } = await setup();
+    const filter = async (pod: Record<string, unknown>) => {
+      const res = await r.x.app.inject({
+        method: 'POST',
+        url: '/filter',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ Pod: pod, NodeNames: ['node-a'] }),
+      });
+      return JSON.parse(res.body) as {
+        NodeNames: string[];
+        FailedAndUnresolvableNodes: Record<string, string>;
+      };
+    };
+    const podJson = (ns: string, name: string, extra: Record<string, string> = {}) => {
+      const p = createPod(fake, { namespace: ns, name, ib: 1, annotations: extra });
+      return fake.store.get(POD_RESOURCE, p.namespace, p.name) as unknown as Record<string, unknown>;
+    };
+    expect((await filter(podJson('ml-train', 'f-0'))).NodeNames).toEqual(['node-a']);
+    expect((await filter(podJson('lonely', 'f-1'))).FailedAndUnresolvableNodes).toEqual({
+      'node-a': 'no RdmaTenant owns namespace lonely',
+    });
+    expect(
+      (await filter(podJson('ml-train', 'f-2', { 'k8s.v1.cni.cncf.io/networks': 'storage/roce-net' })))
+        .FailedAndUnresolvableNodes,
+    ).toEqual({ 'node-a': "network storage/roce-net is in another tenant's namespace" });
+    const metrics = await r.registry.getSingleMetricAsString('rdmasched_extender_tenant_filter_total');
+    expect(metrics).toContain('tenant="ml",outcome="feasible",reason="none"} 1');
+    expect(metrics).toContain('tenant="(none)",outcome="denied",reason="NO_TENANT"} 1');
+    expect(metrics).toContain('tenant="ml",outcome="denied",reason="CROSS_TENANT_NETWORK"} 1');
+  });
+});
