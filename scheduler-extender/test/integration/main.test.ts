@@ -10,13 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RedisKeys } from '@rdmasched/contracts';
-import { ensureExecutable } from '@rdmasched/testkit';
+import { ensureExecutable, FakeKubeApiServer } from '@rdmasched/testkit';
+import { writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, readConfigFiles } from '../../src/config.js';
 import { start, type Running } from '../../src/main.js';
 import { makePod, makeReport } from '../../src/testing/builders.js';
 import { AgentWriter } from './agent-writer.js';
+import { capacityOf, createPod, podNode, seedTenants, tenantObject } from './replica.js';
 
 const execFileAsync = promisify(execFile);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -26,12 +28,14 @@ afterEach(async () => {
 
 async function startExtender(
   extraArgs: string[],
-): Promise<{ running: Running; writer: AgentWriter; url: string }> {
+  env: Record<string, string> = {},
+): Promise<{ running: Running; writer: AgentWriter; url: string; redis: Redis; keys: RedisKeys }> {
   const redisUrl = process.env['REDIS_URL'] ?? '';
   const prefix = `m-${randomUUID().slice(0, 8)}`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   cleanups.push(async () => redis.quit());
-  const writer = new AgentWriter(redis, new RedisKeys({ prefix }));
+  const keys = new RedisKeys({ prefix });
+  const writer = new AgentWriter(redis, keys);
   await writer.publish(makeReport('n1').generation(1).reportedAtMs(Date.now()).pf({ numVfs: 4 }).build());
   const config = parseConfig(
     [
@@ -45,11 +49,11 @@ async function startExtender(
       '/scheduler',
       ...extraArgs,
     ],
-    { RDMASCHED_REDIS_URL: redisUrl, RDMASCHED_LOG_LEVEL: 'silent' },
+    { RDMASCHED_REDIS_URL: redisUrl, RDMASCHED_LOG_LEVEL: 'silent', ...env },
   );
-  const running = await start(config, await readConfigFiles(config), { signals: false });
+  const running = await start(config, await readConfigFiles(config), { signals: false, env: {} });
   cleanups.push(() => running.stop());
-  return { running, writer, url: running.address };
+  return { running, writer, url: running.address, redis, keys };
 }
 
 async function waitReady(get: () => Promise<number>): Promise<void> {
@@ -144,5 +148,47 @@ describe('rdmasched-extender main', () => {
       });
     await waitReady(() => get('/readyz'));
     expect(await get('/v1/nodes/n1')).toBe(200);
+  });
+
+  it('with a kubeconfig (HTTPS and a bearer token) it follows tenants and pods and binds', async () => {
+    const fake = await FakeKubeApiServer.start({ tls: true, token: 'extender-token' });
+    cleanups.push(() => fake.stop());
+    seedTenants(fake, [{ name: 'ml' }], [tenantObject('ml', { namespaces: ['ml'], quota: { ib: 4 } })]);
+    const dir = await mkdtemp(join(tmpdir(), 'rdmasched-kube-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, fake.kubeConfig().exportConfig());
+    const { url, redis, keys, writer } = await startExtender([], {
+      RDMASCHED_KUBE_API: 'kubeconfig',
+      RDMASCHED_KUBECONFIG: kubeconfig,
+    });
+    const report = makeReport('gpu-1')
+      .generation(1)
+      .reportedAtMs(Date.now())
+      .pf({ numVfs: 4, configured: 4, maxVfs: 4 })
+      .build();
+    await redis.hset(
+      keys.nodeCapacity('gpu-1'),
+      ...[...capacityOf(report)].flatMap(([pf, c]) => [pf, JSON.stringify(c)]),
+    );
+    await writer.publish(report);
+    await waitReady(async () => (await fetch(`${url}/readyz`)).status);
+    const pod = createPod(fake, { namespace: 'ml', name: 'trainer', ib: 1 });
+    // The pod informer may not have seen the pod yet: bind then reads it from the API.
+    const res = await fetch(`${url}/scheduler/bind`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        PodName: pod.name,
+        PodNamespace: pod.namespace,
+        PodUID: pod.uid,
+        Node: 'gpu-1',
+      }),
+    });
+    expect(await res.json()).toEqual({ Error: '' });
+    expect(podNode(fake, 'ml', 'trainer')).toBe('gpu-1');
+    // Every API call carried the token (the fake answers 401 otherwise) over TLS.
+    expect(fake.requests.filter((r) => r.status === 401)).toEqual([]);
+    expect(fake.url.startsWith('https://')).toBe(true);
   });
 });

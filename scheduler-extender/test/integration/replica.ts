@@ -265,3 +265,9 @@ export async function bindOver(
   const body = JSON.parse(res.body) as { Error: string };
   return body.Error;
 }
+
+/** spec.nodeName of a pod in the fake API (undefined while unbound). */
+export function podNode(fake: FakeKubeApiServer, namespace: string, name: string): string | undefined {
+  const pod = fake.store.get(POD_RESOURCE, namespace, name) as unknown as { spec?: { nodeName?: string } };
+  return pod.spec?.nodeName;
+}
