@@ -81,14 +81,14 @@ Ends with a report.
   --hold                     keep serving the extender and metrics after the report, until Ctrl-C
   --trace FILE               run the jobs of a JSON Lines trace instead of generating them
   --write-trace FILE         write the workload that was run as a JSON Lines trace
-  --burst N                  pods in the throughput burst (default: 2 x nodes, at most 10000; 0 skips)
+  --burst N                  one-VF pods in the throughput burst (default: 2 x nodes, at most 5000; 0 skips)
   --presets LIST             node mix, name:weight,... (default dgx-h100:4,reference-host:3,roce-single:2,sriov-disabled:1)
   --vfs-per-pf N             most VFs per PF: agents' limit, baseline's static VFs (default ${DEFAULTS.vfsPerPf})
   --pending-timeout S        simulated seconds a job waits for all its pods before it is cancelled (default ${DEFAULTS.pendingTimeoutSeconds})
   --percentage-of-nodes-to-score P   kube-scheduler's setting; 0 = adaptive default (default 0)
   --scheduler-thread MODE    worker (default: the kube-scheduler stand-in gets its own thread) or inline
   --max-wall S               stop the workload phase after S wall-clock seconds (default ${DEFAULTS.maxWallSeconds}; 0 = none)
-  --log-level LEVEL          fatal, error, warn (default), info, debug, trace, silent
+  --log-level LEVEL          fatal, error (default), warn, info, debug, trace, silent
   --plain                    progress as plain lines, not a bar
   -h, --help                 this text
 
@@ -208,7 +208,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const seed = int(problems, 'seed', s('seed'), DEFAULTS.seed, 0, 2 ** 32 - 1);
   const durationSeconds = num(problems, 'duration', s('duration'), DEFAULTS.durationSeconds, 1, 1e7);
   const timeScale = num(problems, 'time-scale', s('time-scale'), DEFAULTS.timeScale, 0.01, 1e6);
-  const defaultBurst = Math.min(10_000, 2 * nodes);
+  const defaultBurst = Math.min(5000, 2 * nodes);
   const burstPods = int(problems, 'burst', s('burst'), defaultBurst, 0, 100_000);
   const vfsPerPf = int(problems, 'vfs-per-pf', s('vfs-per-pf'), DEFAULTS.vfsPerPf, 1, 256);
   const pendingTimeoutSeconds = num(
@@ -232,7 +232,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const thread = s('scheduler-thread') ?? 'worker';
   if (thread !== 'worker' && thread !== 'inline')
     problems.push(`--scheduler-thread: "${thread}" is not one of worker, inline`);
-  const logLevel = s('log-level') ?? 'warn';
+  const logLevel = s('log-level') ?? 'error';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     problems.push(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
   for (const f of ['json', 'trace', 'write-trace'] as const) {

@@ -4,16 +4,15 @@
  *
  * - Reports and heartbeats an agent publishes reach the extender's topology store at once (the
  *   Redis adapter would SET + XADD and the extender's follower would GET + apply).
- * - The ledger (node-agent's InMemoryLedger, the same contract as the Redis ledger) is mirrored
- *   into the extender's reservation view from its event stream, event by event, as an extender
- *   replica mirrors `{ledger}:events`.
+ * - The ledger is the extender's InMemoryLedger (the Redis ledger's contract), which also offers
+ *   the agents' side of it (holds, claims); its capacity summaries are the ones the agents publish
+ *   with their reports, and the extender's ledger mirror follows its events.
  * - Provisioning answers wake whoever waits for them (the Redis adapter would XADD to the node's
  *   results stream).
  */
-import type { LedgerEvent, NodeReport, PfCapacity, ProvisionResult } from '@rdmasched/contracts';
-import type { InMemoryLedger } from '@rdmasched/node-agent';
+import type { NodeReport, PfCapacity, ProvisionResult } from '@rdmasched/contracts';
 import { InMemoryProvisionQueue, type ReportStore } from '@rdmasched/node-agent';
-import type { InMemoryReservationView, InMemoryTopologyStore } from '@rdmasched/scheduler-extender';
+import type { InMemoryTopologyStore } from '@rdmasched/scheduler-extender';
 
 export interface ReportListener {
   (report: NodeReport, capacity: ReadonlyMap<string, PfCapacity>): void;
@@ -55,34 +54,6 @@ export class BridgedReportStore implements ReportStore {
     this.target?.heartbeat(node, atMs);
     return Promise.resolve();
   }
-}
-
-/**
- * Mirrors the ledger into the extender's reservation view, event by event (synchronously, in
- * order: InMemoryLedger emits inside the change). Returns the unsubscribe function.
- */
-export function mirrorLedger(ledger: InMemoryLedger, view: InMemoryReservationView): () => void {
-  return ledger.onEvent((e: LedgerEvent) => {
-    switch (e.type) {
-      case 'reserved': {
-        const r = ledger.records.get(e.podUid);
-        if (r !== undefined) view.reserve(r);
-        for (const pf of e.claims) view.claim(e.node, pf, e.podUid);
-        return;
-      }
-      case 'released':
-        view.release(e.podUid);
-        return;
-      case 'claimed':
-        view.claim(e.node, e.pf, e.owner);
-        return;
-      case 'claim-released':
-        view.unclaim(e.node, e.pf);
-        return;
-      case 'bound':
-        return;
-    }
-  });
 }
 
 /** A node's provisioning queue whose answers can be awaited (the results stream of one node). */

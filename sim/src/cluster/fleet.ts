@@ -6,19 +6,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { LinkType, ProvisionResult } from '@rdmasched/contracts';
+import type { LinkType, NodeReport, ProvisionResult } from '@rdmasched/contracts';
 import {
   DEFAULT_GUID_POOL_SIZE,
   DEFAULT_GUID_POOL_START,
   EmbeddedAgent,
   InMemoryAgentStateStore,
   InMemoryGuidPool,
-  InMemoryLedger,
   SimulatedHostTemplates,
   createSimulatedHost,
   type HostEvent,
   type SimulatedHost,
 } from '@rdmasched/node-agent';
+import { InMemoryLedger } from '@rdmasched/scheduler-extender';
 import { AwaitableProvisionQueue, BridgedReportStore } from './bridge.js';
 import type { NodePlan } from './node-mix.js';
 
@@ -51,9 +51,11 @@ export interface EmbeddedStore {
 }
 
 export function createEmbeddedStore(): EmbeddedStore {
+  const reports = new BridgedReportStore();
   return {
-    ledger: new InMemoryLedger(),
-    reports: new BridgedReportStore(),
+    // The extender's in-memory ledger, with the agents' capacity summaries as they publish them.
+    ledger: new InMemoryLedger({ capacity: (node) => reports.latest.get(node)?.capacity }),
+    reports,
     pool: new InMemoryGuidPool({ start: DEFAULT_GUID_POOL_START, size: DEFAULT_GUID_POOL_SIZE }),
     state: new InMemoryAgentStateStore(),
   };
@@ -112,17 +114,38 @@ export class Fleet {
   }
 
   /**
+   * Asks a node's agent for `minReadyVfs` configured VFs on a PF, as its warm pool would
+   * (`reason: warm-pool`: the agent takes its own resize claim), and waits for the answer.
+   * Returns the ready VFs the PF has afterwards (0 when the agent refused or failed).
+   */
+  async warm(node: string, pf: string, minReadyVfs: number): Promise<number> {
+    const n = this.nodes.get(node);
+    if (n === undefined) return 0;
+    const id = randomUUID();
+    const now = Date.now();
+    n.queue.push(
+      JSON.stringify({
+        id,
+        node,
+        pfPciAddress: pf,
+        minReadyVfs,
+        reason: 'warm-pool',
+        requestedAtMs: now,
+        deadlineMs: now + 600_000,
+      }),
+    );
+    const r = await n.queue.waitFor(id, 600_000);
+    return r?.status === 'ready' ? r.readyVfs : 0;
+  }
+
+  /**
    * Enables `vfsPerPf` configured VFs on every SR-IOV PF of every node, as a static
    * sriov-network-operator policy would (the count-only baseline's VFs), through the agents'
-   * own provisioning (warm-pool requests). Returns the static VFs per node and link type.
+   * own provisioning. Returns the static VFs per node and link type.
    */
   async provisionStatically(
     vfsPerPf: number,
-    reportOf: (
-      node: string,
-    ) =>
-      | { pfs: readonly { pciAddress: string; linkType: LinkType; sriov: { maxVfs: number } | null }[] }
-      | undefined,
+    reportOf: (node: string) => NodeReport | undefined,
     onProgress?: (done: number, total: number) => void,
   ): Promise<Map<string, Record<LinkType, number>>> {
     const out = new Map<string, Record<LinkType, number>>();
@@ -133,32 +156,26 @@ export class Fleet {
       for (const pf of reportOf(n.plan.name)?.pfs ?? []) {
         if (pf.sriov === null || pf.sriov.maxVfs === 0) continue;
         const want = Math.min(vfsPerPf, pf.sriov.maxVfs);
-        const id = randomUUID();
-        const now = Date.now();
-        n.queue.push(
-          JSON.stringify({
-            id,
-            node: n.plan.name,
-            pfPciAddress: pf.pciAddress,
-            minReadyVfs: want,
-            reason: 'warm-pool',
-            requestedAtMs: now,
-            deadlineMs: now + 600_000,
-          }),
-        );
-        const r = await n.queue.waitFor(id, 600_000);
-        if (r?.status === 'ready') counts[pf.linkType] += Math.min(want, r.readyVfs);
+        counts[pf.linkType] += Math.min(want, await this.warm(n.plan.name, pf.pciAddress, want));
       }
       out.set(n.plan.name, counts);
       done++;
       onProgress?.(done, all.length);
     };
-    const batch = 16;
-    for (let i = 0; i < all.length; i += batch) await Promise.all(all.slice(i, i + batch).map(work));
+    await inBatches(all, 16, work);
     return out;
   }
 
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((n) => n.agent.stop()));
   }
+}
+
+/** Runs `work` on every item, `size` at a time. */
+export async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }

@@ -21,7 +21,7 @@ export interface TenantPlan {
 export const PERF_TENANT = 'perf';
 
 /** Share of the cluster's VFs of a link type each workload tenant may hold. */
-export const QUOTA_SHARE = 0.35;
+export const QUOTA_SHARE = 0.12;
 
 /**
  * One tenant per tenant name in the workload (plus the burst's), allowed the link types its jobs

@@ -17,6 +17,8 @@ export interface PodRecord {
   readonly gpuPod: boolean;
   attempts: number;
   lastMessage: string | undefined;
+  /** What the scheduler said last about the pod. */
+  lastOutcome: 'scheduled' | 'unschedulable' | 'bindFailed' | 'error' | undefined;
   boundAtMs: number | undefined;
   node: string | undefined;
   admitted: boolean;
@@ -70,6 +72,7 @@ export class Collector {
       gpuPod: opts.gpuPod,
       attempts: 0,
       lastMessage: undefined,
+      lastOutcome: undefined,
       boundAtMs: undefined,
       node: undefined,
       admitted: false,
@@ -94,6 +97,7 @@ export class Collector {
       return;
     }
     const p = this.pods.get(e.uid);
+    if (p !== undefined && e.t !== 'bound') p.lastOutcome = e.t;
     switch (e.t) {
       case 'scheduled':
         if (p !== undefined) p.attempts++;
@@ -108,13 +112,13 @@ export class Collector {
       case 'bindFailed':
         this.bindFailures++;
         if (p !== undefined) p.lastMessage = `binding rejected: ${e.message}`;
-        if (/quota exceeded/.test(e.message) && p !== undefined)
-          this.quotaRejections.set(p.tenant, (this.quotaRejections.get(p.tenant) ?? 0) + 1);
+        if (/quota/i.test(e.message) && p !== undefined) this.quotaRejected(p.tenant);
         return;
       case 'unschedulable':
         if (p !== undefined) {
           p.attempts++;
           p.lastMessage = e.message;
+          if (/ VF quota/.test(e.message)) this.quotaRejected(p.tenant);
         }
         if (e.filterMs > 0) this.filterMs.push(e.filterMs);
         this.cycleMs.push(e.cycleMs);
@@ -128,7 +132,8 @@ export class Collector {
     }
   }
 
-  quotaWait(tenant: string): void {
+  /** A scheduling attempt, binding or job admission refused for the tenant's quota. */
+  quotaRejected(tenant: string): void {
     this.quotaRejections.set(tenant, (this.quotaRejections.get(tenant) ?? 0) + 1);
   }
 
@@ -168,6 +173,7 @@ export class Collector {
   }
 
   provisionRequested(): void {
+    if (!this.countingProvisioning) return;
     this.provisioningRequests++;
     if (this.inBurst) this.burstProvisioningRequests++;
   }

@@ -89,8 +89,10 @@ export interface ModeReport {
     readonly seconds: number | null;
     /** Pods bound in each whole second of the burst. */
     readonly perSecond: readonly number[];
-    /** Bindings that needed VFs provisioned on demand during the burst. */
+    /** Provisioning requests the agents answered during the burst (pods that found no ready VF). */
     readonly provisioningRequests: number;
+    /** VFs readied before the burst (set-up, not measured). */
+    readonly warmedVfs: number;
     readonly method: string;
   };
   readonly extender: {

@@ -5,18 +5,37 @@
  * stand-in; the kubelet stand-in; the release of reservations when pods go.
  */
 import type { Logger } from 'pino';
-import { LINK_TYPES, VF_RESOURCE, type LinkType, type NodeReport } from '@rdmasched/contracts';
-import { createEmbeddedExtender, type EmbeddedExtender } from '@rdmasched/scheduler-extender';
+import { Registry } from 'prom-client';
+import {
+  LINK_TYPES,
+  SCHEDULER_NAME,
+  VF_RESOURCE,
+  type LinkType,
+  type NodeReport,
+} from '@rdmasched/contracts';
+import {
+  InMemoryLeaderLock,
+  InMemoryProvisioningChannel,
+  InMemorySubnetManager,
+  InMemoryTopologyStore,
+  KubePodApi,
+  KubePodInformer,
+  KubeTenantSource,
+  KubeTenantStatusWriter,
+  LeaderBoard,
+  LedgerMirror,
+  TenantCatalog,
+  composeExtender,
+  systemClock,
+  type ComposedExtender,
+} from '@rdmasched/scheduler-extender';
 import {
   FakeKubeApiServer,
   NAMESPACE_RESOURCE,
   NODE_RESOURCE,
-  POD_RESOURCE,
   RDMA_TENANT_RESOURCE,
   type ExtenderConfig,
 } from '@rdmasched/testkit';
-import { InterimBinder } from '../binder/interim-binder.js';
-import { mirrorLedger } from '../cluster/bridge.js';
 import { Fleet, createEmbeddedStore, type EmbeddedStore } from '../cluster/fleet.js';
 import { AgentMetricsServer } from '../cluster/metrics-server.js';
 import { nodeObject, type NodePlan } from '../cluster/node-mix.js';
@@ -41,8 +60,19 @@ export interface ClusterOptions {
   readonly kubeletHooks: KubeletHooks;
   readonly onSchedulerEvents: (events: readonly SchedulerEvent[]) => void;
   readonly onVfsCreated: (node: string, count: number) => void;
-  readonly onProvisionRequested: () => void;
-  readonly onQuotaRejected?: (tenant: string, linkType: LinkType) => void;
+  /** An agent answered a provisioning request. */
+  readonly onProvisionAnswer: () => void;
+  /** How long the extender's bind waits for on-demand provisioning. */
+  readonly provisionTimeoutMs: number;
+}
+
+/** The extender as the simulation runs it: the composed parts, its informers, its URL. */
+export interface SimExtender {
+  readonly parts: ComposedExtender;
+  readonly url: string;
+  readonly registry: Registry;
+  readonly subnetManager: InMemorySubnetManager;
+  stop(): Promise<void>;
 }
 
 /** Extended resources of VFs: the extender's, skipped by the in-tree fit check. */
@@ -53,8 +83,7 @@ export class SimCluster {
   readonly store: EmbeddedStore;
   readonly fleet: Fleet;
   readonly kubelet: KubeletStandIn;
-  readonly extender: (EmbeddedExtender & { url: string }) | undefined;
-  readonly binder: InterimBinder | undefined;
+  readonly extender: SimExtender | undefined;
   readonly metrics: AgentMetricsServer;
   readonly staticVfs: ReadonlyMap<string, Record<LinkType, number>>;
   private readonly stops: (() => void | Promise<void>)[] = [];
@@ -67,8 +96,7 @@ export class SimCluster {
     store: EmbeddedStore;
     fleet: Fleet;
     kubelet: KubeletStandIn;
-    extender: (EmbeddedExtender & { url: string }) | undefined;
-    binder: InterimBinder | undefined;
+    extender: SimExtender | undefined;
     metrics: AgentMetricsServer;
     staticVfs: ReadonlyMap<string, Record<LinkType, number>>;
   }) {
@@ -77,7 +105,6 @@ export class SimCluster {
     this.fleet = init.fleet;
     this.kubelet = init.kubelet;
     this.extender = init.extender;
-    this.binder = init.binder;
     this.metrics = init.metrics;
     this.staticVfs = init.staticVfs;
   }
@@ -101,6 +128,7 @@ export class SimCluster {
         logger: logger.child({ component: 'agent' }),
         onProgress: (n) => progress.update(n, 'agents started'),
         onVfsCreated: o.onVfsCreated,
+        onProvisionAnswer: () => o.onProvisionAnswer(),
       },
       store,
     );
@@ -117,16 +145,6 @@ export class SimCluster {
       progress.end();
     }
 
-    let extender: (EmbeddedExtender & { url: string }) | undefined;
-    if (o.mode === 'extender') {
-      const ext = createEmbeddedExtender({ logger: logger.child({ component: 'extender' }) });
-      store.reports.connect(ext.store);
-      await ext.store.start();
-      mirrorLedger(store.ledger, ext.reservations);
-      const url = await ext.app.listen({ host: '127.0.0.1', port: 0 });
-      extender = { ...ext, url };
-    }
-
     const api = await FakeKubeApiServer.start({ historySize: 20_000 });
     for (const t of o.tenants) {
       api.store.create(NAMESPACE_RESOURCE, undefined, namespaceObject(t));
@@ -137,6 +155,10 @@ export class SimCluster {
       if (report === undefined) throw new Error(`node ${plan.name}: its agent published no report`);
       api.store.create(NODE_RESOURCE, undefined, nodeObject(plan, report, staticVfs.get(plan.name)));
     }
+    const extender =
+      o.mode === 'extender'
+        ? await startExtender(api, store, fleet, o.provisionTimeoutMs, logger)
+        : undefined;
 
     const kubelet = new KubeletStandIn({
       api,
@@ -145,70 +167,39 @@ export class SimCluster {
       hooks: o.kubeletHooks,
       logger: logger.child({ component: 'kubelet' }),
     });
-    let binder: InterimBinder | undefined;
-    if (extender !== undefined) {
-      binder = new InterimBinder({
-        store: api.store,
-        snapshot: extender.snapshot,
-        reservations: extender.reservations,
-        ledger: store.ledger,
-        fleet,
-        tenants: o.tenants,
-        onProvisionRequested: o.onProvisionRequested,
-        ...(o.onQuotaRejected === undefined ? {} : { onQuotaRejected: o.onQuotaRejected }),
-      });
-    }
     const registries = new Map(
       [...fleet.nodes.values()].map((n) => [n.plan.name, n.agent.registry] as const),
     );
     const metrics = new AgentMetricsServer(registries);
     await metrics.listen();
 
-    const cluster = new SimCluster({ api, store, fleet, kubelet, extender, binder, metrics, staticVfs });
+    const cluster = new SimCluster({ api, store, fleet, kubelet, extender, metrics, staticVfs });
     cluster.stops.push(
       store.ledger.onEvent((e) =>
         cluster.ledgerVersions.set(e.node, (cluster.ledgerVersions.get(e.node) ?? 0) + 1),
       ),
     );
-    // Reservations end with their pods (the extender's release path, issue 4; here until it lands).
-    if (extender !== undefined) {
-      cluster.stops.push(
-        api.store.watch(
-          POD_RESOURCE,
-          { filter: { labels: undefined, fields: [] }, resourceVersion: undefined },
-          (type, pod) => {
-            if (type === 'DELETED') store.ledger.unreserve(pod.metadata.uid ?? '');
-          },
-        ),
-      );
-    }
     kubelet.start();
 
     const extenders: ExtenderConfig[] = [];
-    if (extender !== undefined && binder !== undefined) {
+    if (extender !== undefined) {
       extenders.push({
         urlPrefix: extender.url,
         filterVerb: 'filter',
         prioritizeVerb: 'prioritize',
+        bindVerb: 'bind',
+        preemptVerb: 'preempt',
         weight: 5,
         nodeCacheCapable: true,
-        httpTimeoutMs: 5000,
+        // Bind waits for on-demand provisioning (bounded by provisionTimeoutMs).
+        httpTimeoutMs: o.provisionTimeoutMs + 10_000,
         managedResources: VF_MANAGED,
-      });
-      extenders.push({
-        urlPrefix: await binder.listen(),
-        bindVerb: 'bind',
-        weight: 1,
-        nodeCacheCapable: true,
-        // Binding waits for on-demand provisioning (bounded by the binder at 20 s).
-        httpTimeoutMs: 30_000,
-        managedResources: [],
       });
     }
     cluster.scheduler = await startScheduler(
       {
         apiUrl: api.url,
-        schedulerName: 'rdma-scheduler',
+        schedulerName: SCHEDULER_NAME,
         extenders,
         percentageOfNodesToScore: o.percentageOfNodesToScore,
         seed: o.seed,
@@ -229,10 +220,78 @@ export class SimCluster {
     await scheduler?.stop();
     this.kubelet.stop();
     for (const s of this.stops.splice(0)) await s();
-    await this.binder?.close();
-    if (this.extender !== undefined) await this.extender.app.close();
+    await this.extender?.stop();
     await this.metrics.close();
     await this.fleet.stop();
     await this.api.stop();
   }
+}
+
+/**
+ * The real extender, composed as its daemon composes it (compose.ts), on in-process adapters:
+ * reports from the agents (InMemoryTopologyStore), the shared in-memory ledger and its mirror,
+ * provisioning through the agents' queues, and the Kubernetes side (pods, tenants, namespaces,
+ * tenant status) through client-node against the fake API server.
+ */
+async function startExtender(
+  api: FakeKubeApiServer,
+  store: EmbeddedStore,
+  fleet: Fleet,
+  provisionTimeoutMs: number,
+  logger: Logger,
+): Promise<SimExtender> {
+  const log = logger.child({ component: 'extender' });
+  const kc = api.kubeConfig();
+  const registry = new Registry();
+  const mirror = new LedgerMirror();
+  const catalog = new TenantCatalog();
+  const tenantSource = new KubeTenantSource({ kubeConfig: kc, catalog, logger: log });
+  let release: ComposedExtender['releasePod'] = () => Promise.resolve();
+  const podInformer = new KubePodInformer({
+    kubeConfig: kc,
+    schedulerName: SCHEDULER_NAME,
+    logger: log,
+    onPodGone: (pod, why) => void release(pod, why),
+  });
+  const subnetManager = new InMemorySubnetManager();
+  const parts = composeExtender({
+    logger: log,
+    registry,
+    policy: 'pack',
+    mirror,
+    ledger: store.ledger,
+    provisioning: new InMemoryProvisioningChannel((node) => fleet.get(node)?.queue),
+    kube: {
+      pods: new KubePodApi(kc, SCHEDULER_NAME),
+      podCache: podInformer,
+      tenants: catalog,
+      statusWriter: new KubeTenantStatusWriter(kc),
+    },
+    untenanted: 'reject',
+    subnetManager,
+    leaderLock: new InMemoryLeaderLock(new LeaderBoard(), 'sim-extender-0'),
+    timings: { provisionTimeoutMs },
+  });
+  release = parts.releasePod;
+  const detachLedger = store.ledger.attach(mirror);
+  const topology = new InMemoryTopologyStore(parts.snapshot, systemClock);
+  store.reports.connect(topology);
+  await topology.start();
+  await Promise.all([tenantSource.start(), podInformer.start()]);
+  parts.duties?.start();
+  const url = await parts.app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    parts,
+    url,
+    registry,
+    subnetManager,
+    stop: async () => {
+      await parts.app.close();
+      await parts.duties?.stop();
+      await podInformer.stop();
+      await tenantSource.stop();
+      detachLedger();
+      await topology.close();
+    },
+  };
 }

@@ -11,7 +11,7 @@
  * per second from the first creation to the last binding, set-up excluded. The pods are then
  * deleted and the kubelets resumed.
  */
-import { GPU_RESOURCE, LINK_TYPES, SCHEDULER_NAME, VF_RESOURCE, type LinkType } from '@rdmasched/contracts';
+import { LINK_TYPES, SCHEDULER_NAME, VF_RESOURCE, type LinkType } from '@rdmasched/contracts';
 import { podRequestFrom } from '@rdmasched/scheduler-extender';
 import { POD_RESOURCE, type KubeObject } from '@rdmasched/testkit';
 import type { SimConfig } from '../config.js';
@@ -25,6 +25,7 @@ import type { ModeReport } from '../report/report.js';
 import { JobController, SimClock, TENANT_LABEL } from '../workload/job-controller.js';
 import type { Job } from '../workload/model.js';
 import { createRng } from '../workload/random.js';
+import { inBatches } from '../cluster/fleet.js';
 import { SimCluster, type Mode } from './cluster.js';
 import type { Logger } from 'pino';
 
@@ -34,6 +35,8 @@ export interface ModeRunInput {
   readonly plans: readonly NodePlan[];
   readonly tenants: readonly TenantPlan[];
   readonly jobs: readonly Job[];
+  /** The cluster's VFs per link type (at `vfsPerPf` per PF). */
+  readonly capacity: Readonly<Record<LinkType, number>>;
   readonly logger: Logger;
   readonly progress: Progress;
 }
@@ -53,6 +56,12 @@ function vfsOf(a: PodAllocation): Record<LinkType, number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long the extender's bind waits for on-demand provisioning. Longer than a real cluster
+ * needs: here thousands of agents share two cores with everything else.
+ */
+export const PROVISION_TIMEOUT_MS = 20_000;
+
 export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
   const { mode, config, plans, tenants, jobs, progress, logger } = input;
   const tSetup = performance.now();
@@ -67,7 +76,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
     policy: 'pack',
     onDemandProvisioning: mode === 'extender',
     ownReservation: (uid) => {
-      const r = ref.cluster?.store.ledger.records.get(uid);
+      const r = ref.cluster?.extender?.parts.mirror.reservation(uid);
       if (r === undefined) return undefined;
       const m = new Map<string, number>();
       for (const p of r.pfs) m.set(p.pfPciAddress, (m.get(p.pfPciAddress) ?? 0) + p.count);
@@ -91,7 +100,8 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
       for (const e of events) collector.scheduler(e);
     },
     onVfsCreated: (_node, count) => collector.vfsCreated(count),
-    onProvisionRequested: () => collector.provisionRequested(),
+    onProvisionAnswer: () => collector.provisionRequested(),
+    provisionTimeoutMs: PROVISION_TIMEOUT_MS,
     kubeletHooks: {
       onAdmitting: (pod, node) => {
         const rec = collector.pods.get(pod.metadata.uid ?? '');
@@ -106,7 +116,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
             report,
             vfsInUse: c.kubelet.vfsInUse(n),
             gpusInUse: c.kubelet.gpusInUse(n),
-            reservations: c.extender?.reservations.forNode(n),
+            reservations: c.extender?.parts.mirror.forNode(n),
             version: c.kubelet.versionOf(n) + (c.ledgerVersions.get(n) ?? 0),
           };
         });
@@ -142,17 +152,14 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
       onDoubleAllocation: (kind, node, device, pods) => collector.doubleAllocation(kind, node, device, pods),
       onReservedGpuTaken: () => collector.reservedGpusTaken++,
     },
-    ...(mode === 'extender' ? { onQuotaRejected: () => undefined } : {}),
   });
   ref.cluster = cluster;
-  // Quota, as the ledger counts it (extender mode): checked after every reservation.
-  if (cluster.binder !== undefined) {
-    const binder = cluster.binder;
-    cluster.store.ledger.onEvent((e) => {
-      if (e.type === 'reserved')
-        collector.checkUsage('ledger', e.tenant, binder.usage.get(e.tenant) ?? { ib: 0, roce: 0 });
-    });
-  }
+  // Quota, as the ledger counts it: checked after every reservation.
+  const ledger = cluster.store.ledger;
+  ledger.onEvent((e) => {
+    if (e.type === 'reserved' && e.tenant !== '')
+      collector.checkUsage('ledger', e.tenant, ledger.tenantUsage(e.tenant));
+  });
   // Bindings, as the API sees them.
   cluster.api.store.watch(
     POD_RESOURCE,
@@ -191,7 +198,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
             job.perPod.gpuLocality !== 'none' &&
             ((job.perPod.vfs.ib ?? 0) > 0 || (job.perPod.vfs.roce ?? 0) > 0),
         }),
-      onQuotaWait: (r) => collector.quotaWait(r.job.tenant),
+      onQuotaWait: (r) => collector.quotaRejected(r.job.tenant),
     },
   });
   progress.phase(`${mode}: workload`, jobs.length);
@@ -219,7 +226,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
 
   // ---- burst phase ----
   const tBurst = performance.now();
-  const burst = await runBurst(cluster, collector, config, mode, jobs, progress);
+  const burst = await runBurst(cluster, collector, config, mode, input.capacity, progress);
   const burstSeconds = (performance.now() - tBurst) / 1000;
 
   const s = collector.sections();
@@ -228,7 +235,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
     scheduler: {
       description:
         mode === 'extender'
-          ? 'kube-scheduler stand-in + rdmasched extender (filter, prioritize; bind through a bindVerb extender)'
+          ? 'kube-scheduler stand-in + rdmasched extender (filter, prioritize, bind)'
           : 'kube-scheduler stand-in, no extender: VFs as static device-plugin resources, in-tree fit and scores',
       thread: cluster.schedulerThread,
       percentageOfNodesToScore: config.percentageOfNodesToScore,
@@ -252,33 +259,87 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
   return { report, cluster, collector, heapPerNodeKiB };
 }
 
-/** Pod shapes of the burst: the workload's own, drawn with the seed (tenant `perf`, no quota). */
-function burstManifests(jobs: readonly Job[], count: number, seed: number): Record<string, unknown>[] {
+/**
+ * The burst's pods: scheduler_perf's basic pods, each with one VF (its link type drawn with the
+ * seed in proportion to the cluster's VFs of each type), in the `perf` tenant (no quota).
+ */
+function burstManifests(count: number, seed: number, capacity: Readonly<Record<LinkType, number>>) {
   const rng = createRng(seed).fork('burst');
-  const shapes =
-    jobs.length > 0 ? jobs.map((j) => j.perPod) : [{ vfs: { ib: 1 }, gpus: 0, cpu: '1', memory: '1Gi' }];
+  const types = LINK_TYPES.filter((t) => capacity[t] > 0).map((t) => ({ item: t, weight: capacity[t] }));
   return Array.from({ length: count }, (_, i) => {
-    const shape = rng.pick(shapes);
-    const resources: Record<string, string> = { cpu: shape.cpu, memory: shape.memory };
-    for (const t of LINK_TYPES) if ((shape.vfs[t] ?? 0) > 0) resources[VF_RESOURCE[t]] = String(shape.vfs[t]);
-    if (shape.gpus > 0) resources[GPU_RESOURCE] = String(shape.gpus);
+    const linkType: LinkType = types.length > 0 ? rng.weighted(types) : 'ib';
+    const resources = { cpu: '100m', memory: '128Mi', [VF_RESOURCE[linkType]]: '1' };
     return {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `burst-${i}`,
-        namespace: PERF_TENANT,
-        labels: { [TENANT_LABEL]: PERF_TENANT, 'sim.rdmasched.io/burst': 'true' },
-        annotations:
-          shape.gpuLocality === undefined ? {} : { 'rdmasched.io/gpu-locality': shape.gpuLocality },
-      },
-      spec: {
-        schedulerName: SCHEDULER_NAME,
-        terminationGracePeriodSeconds: 0,
-        containers: [{ name: 'c', image: 'pause', resources: { requests: resources, limits: resources } }],
+      linkType,
+      manifest: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `burst-${i}`,
+          namespace: PERF_TENANT,
+          labels: { [TENANT_LABEL]: PERF_TENANT, 'sim.rdmasched.io/burst': 'true' },
+        },
+        spec: {
+          schedulerName: SCHEDULER_NAME,
+          terminationGracePeriodSeconds: 0,
+          containers: [{ name: 'c', image: 'pause', resources: { requests: resources, limits: resources } }],
+        },
       },
     };
   });
+}
+
+/**
+ * Set-up of the burst (not measured, as scheduler_perf's init phase): idle PFs spread over the
+ * nodes get a warm pool of ready VFs, enough for the burst's pods plus a quarter, through the
+ * agents' own provisioning. The burst then measures the scheduling path (filter, prioritize, bind
+ * with its reservation), not the simulated kernels creating VFs, which on a real cluster happens
+ * on each node's own CPU.
+ */
+async function warmForBurst(
+  cluster: SimCluster,
+  demand: Readonly<Record<LinkType, number>>,
+  vfsPerPf: number,
+  progress: Progress,
+): Promise<number> {
+  const picks: { node: string; pf: string; vfs: number }[] = [];
+  for (const t of LINK_TYPES) {
+    let need = Math.ceil(demand[t] * 1.25);
+    if (need === 0) continue;
+    const candidates: { node: string; pf: string; vfs: number }[] = [];
+    for (const n of cluster.fleet.nodes.values()) {
+      const pf = cluster
+        .reportOf(n.plan.name)
+        ?.pfs.find(
+          (p) =>
+            p.linkType === t &&
+            p.sriov !== null &&
+            p.sriov.maxVfs > 0 &&
+            p.vfs.every((v) => v.state === 'free'),
+        );
+      if (pf?.sriov != null)
+        candidates.push({ node: n.plan.name, pf: pf.pciAddress, vfs: Math.min(vfsPerPf, pf.sriov.maxVfs) });
+    }
+    // Spread over the cluster, so that every scheduling sample sees some of them.
+    const count = Math.min(candidates.length, Math.ceil(need / Math.max(1, vfsPerPf)));
+    const stride = candidates.length / Math.max(1, count);
+    for (let i = 0; i < count && need > 0; i++) {
+      const c = candidates[Math.floor(i * stride)];
+      if (c === undefined) continue;
+      picks.push(c);
+      need -= c.vfs;
+    }
+  }
+  progress.phase('burst: warm-up', picks.length);
+  let done = 0;
+  let ready = 0;
+  await inBatches(picks, 64, async (p) => {
+    const got = await cluster.fleet.warm(p.node, p.pf, p.vfs);
+    ready += got;
+    progress.update(++done, 'PFs warmed');
+  });
+  progress.end(`${ready} ready VFs on ${picks.length} PFs`);
+  return ready;
 }
 
 async function runBurst(
@@ -286,11 +347,11 @@ async function runBurst(
   collector: Collector,
   config: SimConfig,
   mode: Mode,
-  jobs: readonly Job[],
+  capacity: Readonly<Record<LinkType, number>>,
   progress: Progress,
 ): Promise<ModeReport['throughput']> {
   const method =
-    'scheduler_perf SchedulingThroughput: a burst of pods created at once with no kubelet running them; pods bound / seconds from the first creation to the last binding';
+    'scheduler_perf SchedulingThroughput: a burst of one-VF pods created at once, no kubelet running them, after a warm-up that readies VFs (not measured); pods bound / seconds from the first creation to the last binding';
   const n = config.burstPods;
   if (n === 0)
     return {
@@ -300,30 +361,43 @@ async function runBurst(
       seconds: null,
       perSecond: [],
       provisioningRequests: 0,
+      warmedVfs: 0,
       method,
     };
+  const pods = burstManifests(n, config.seed, capacity);
+  const demand: Record<LinkType, number> = { ib: 0, roce: 0 };
+  for (const p of pods) demand[p.linkType]++;
+  // The warm-up is set-up: its VFs are not "on demand".
+  collector.countingProvisioning = false;
+  const warmed = mode === 'extender' ? await warmForBurst(cluster, demand, config.vfsPerPf, progress) : 0;
+  collector.countingProvisioning = true;
   cluster.kubelet.pause();
   collector.inBurst = true;
   progress.phase(`${mode}: burst`, n);
-  const manifests = burstManifests(jobs, n, config.seed);
+  const manifests = pods.map((p) => p.manifest);
   const names: string[] = [];
+  const uids: string[] = [];
   const t0 = performance.now();
   for (let i = 0; i < manifests.length; i += 500) {
     for (const m of manifests.slice(i, i + 500)) {
       const pod = cluster.api.store.create(POD_RESOURCE, PERF_TENANT, m).object;
       names.push(pod.metadata.name ?? '');
+      uids.push(pod.metadata.uid ?? '');
       collector.podCreated(pod.metadata.uid ?? '', PERF_TENANT, { burst: true, gpuPod: false });
     }
     await new Promise((r) => setImmediate(r));
   }
-  // Until every pod is bound, or nothing was bound for a while (the rest are unschedulable).
+  // Until every pod is bound or was found unschedulable, or nothing moved for a while.
+  const records = uids.map((u) => collector.pods.get(u));
+  const settled = () =>
+    records.every((p) => p === undefined || p.boundAtMs !== undefined || p.lastOutcome === 'unschedulable');
   let lastCount = -1;
   let lastProgressAt = performance.now();
-  const quietMs = 5000;
+  const quietMs = 10_000;
   for (;;) {
     const bound = collector.burstBoundAt.length;
     progress.update(bound, 'pods bound');
-    if (bound >= n) break;
+    if (bound >= n || settled()) break;
     if (bound !== lastCount) {
       lastCount = bound;
       lastProgressAt = performance.now();
@@ -361,6 +435,7 @@ async function runBurst(
     seconds: Number(seconds.toFixed(3)),
     perSecond: whole,
     provisioningRequests: collector.burstProvisioningRequests,
+    warmedVfs: warmed,
     method,
   };
 }

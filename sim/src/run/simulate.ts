@@ -84,7 +84,8 @@ export async function simulate(
   const jobs = await loadJobs(config);
   if (config.writeTraceFile !== undefined) await writeFile(config.writeTraceFile, formatTrace(jobs));
   const plans = planNodes(config.nodes, config.presets, config.seed);
-  const tenants: TenantPlan[] = planTenants(jobs, clusterCapacity(plans, config.vfsPerPf));
+  const capacity = clusterCapacity(plans, config.vfsPerPf);
+  const tenants: TenantPlan[] = planTenants(jobs, capacity);
 
   // The baseline first, so that the extender's cluster can keep serving afterwards (--hold).
   let baseline: ModeReport | undefined;
@@ -92,6 +93,7 @@ export async function simulate(
     const b = await runMode({
       mode: 'baseline',
       config,
+      capacity,
       plans,
       tenants,
       jobs,
@@ -104,6 +106,7 @@ export async function simulate(
   const main = await runMode({
     mode: 'extender',
     config,
+    capacity,
     plans,
     tenants,
     jobs,
