@@ -342,3 +342,105 @@ describe('SchedulingQueue', () => {
     await q.stop();
   });
 });
+
+describe('several extenders', () => {
+  let second: FakeExtender | undefined;
+  afterEach(async () => {
+    await second?.close();
+    second = undefined;
+  });
+
+  it('filters in order (each narrowing), sums weighted scores, binds through the one binder', async () => {
+    ext = await fakeExtender((verb, body) => {
+      const names = body['NodeNames'] as string[];
+      if (verb === 'filter')
+        return {
+          NodeNames: names.filter((n) => n !== 'n1'),
+          FailedNodes: { n1: 'first says no' },
+          Error: '',
+        };
+      if (verb === 'prioritize') return names.map((n) => ({ Host: n, Score: n === 'n2' ? 10 : 0 }));
+      return { Error: '' };
+    });
+    second = await fakeExtender((verb, body) => {
+      const names = body['NodeNames'] as string[];
+      if (verb === 'filter') return { NodeNames: names, Error: '' };
+      if (verb === 'prioritize') return names.map((n) => ({ Host: n, Score: n === 'n3' ? 10 : 0 }));
+      return { Error: '' };
+    });
+    const d = new SchedulerDriver({
+      inTreeScoring: false,
+      extenders: [
+        {
+          urlPrefix: ext.url,
+          filterVerb: 'filter',
+          prioritizeVerb: 'prioritize',
+          weight: 1,
+          nodeCacheCapable: true,
+          managedResources: managed,
+        },
+        {
+          urlPrefix: second.url,
+          filterVerb: 'filter',
+          prioritizeVerb: 'prioritize',
+          bindVerb: 'bind',
+          weight: 3,
+          nodeCacheCapable: true,
+          managedResources: [],
+        },
+      ],
+    });
+    for (const n of ['n1', 'n2', 'n3']) d.upsertNode(node(n));
+    const r = await d.scheduleOne(pod('u1', { 'rdmasched.io/ib-vf': '1' }));
+    expect(r.outcome === 'scheduled' && r.node).toBe('n3'); // 10 x 3 x 10 beats 10 x 1 x 10
+    if (r.outcome === 'scheduled') await r.bound;
+    expect(second.calls.find((c) => c.verb === 'filter')?.body['NodeNames']).toEqual(['n2', 'n3']);
+    expect(second.calls.map((c) => c.verb)).toContain('bind');
+    expect(ext.calls.map((c) => c.verb)).not.toContain('bind');
+    d.close();
+  });
+
+  it('refuses two binders, a prioritizer without weight and a managed resource listed twice', () => {
+    const base = { urlPrefix: 'http://127.0.0.1:1', nodeCacheCapable: true, managedResources: managed };
+    let message = '';
+    try {
+      new SchedulerDriver({
+        extenders: [
+          { ...base, bindVerb: 'bind', weight: 1 },
+          { ...base, bindVerb: 'bind', prioritizeVerb: 'p', weight: 0 },
+        ],
+      });
+    } catch (err: unknown) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/only one extender can implement bind/);
+    expect(message).toMatch(/extenders\[1\]\.weight: must have a positive weight/);
+    expect(message).toMatch(/duplicate extender managed resource name rdmasched\.io\/ib-vf/);
+  });
+
+  it('ignores an ignorable extender that cannot be reached and keeps scheduling', async () => {
+    const bound: string[] = [];
+    const d = new SchedulerDriver({
+      extenders: [
+        {
+          urlPrefix: 'http://127.0.0.1:9/none',
+          filterVerb: 'filter',
+          weight: 1,
+          nodeCacheCapable: true,
+          managedResources: managed,
+          ignorable: true,
+        },
+      ],
+      bind: (p, n) => {
+        bound.push(`${p.name}@${n}`);
+        return Promise.resolve();
+      },
+    });
+    d.upsertNode(node('n1'));
+    const r = await d.scheduleOne(pod('u1', { 'rdmasched.io/ib-vf': '1' }));
+    expect(r.outcome).toBe('scheduled');
+    if (r.outcome === 'scheduled') await r.bound;
+    expect(bound).toEqual(['p-u1@n1']);
+    d.close();
+  });
+});
