@@ -89,7 +89,7 @@ export interface ComposedExtender {
   readonly status: TenantStatusService | undefined;
   readonly duties: LeaderDuties | undefined;
   /** What the pod informer calls when a pod ended or was deleted: releases its reservation. */
-  releasePod(pod: PodSummary, why: 'deleted' | 'ended'): Promise<void>;
+  readonly releasePod: (pod: PodSummary, why: 'deleted' | 'ended') => Promise<void>;
 }
 
 export function composeExtender(o: ComposeOptions): ComposedExtender {

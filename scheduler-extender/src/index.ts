@@ -62,3 +62,4 @@ export * from './services/partition-reconciler.js';
 export * from './services/tenant-status-service.js';
 export * from './services/leader-duties.js';
 export * from './http/wire-bind.js';
+export * from './redis-replica.js';

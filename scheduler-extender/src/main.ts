@@ -14,23 +14,11 @@ import { RedisKeys } from '@rdmasched/contracts';
 import pino, { type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { loadKubeConfig, resolveKubeApiMode } from './adapters/kube/kube-config.js';
-import { KubePodApi } from './adapters/kube/kube-pod-api.js';
-import { KubePodInformer } from './adapters/kube/kube-pod-informer.js';
-import { KubeTenantSource } from './adapters/kube/kube-tenant-source.js';
-import { KubeTenantStatusWriter } from './adapters/kube/kube-tenant-status-writer.js';
 import { NoopSubnetManager } from './adapters/memory/in-memory-subnet-manager.js';
 import { createRedisClient, describeRedis, type RedisConnection } from './adapters/redis/connect.js';
-import { RedisLeaderLock } from './adapters/redis/redis-leader-lock.js';
-import { RedisLedger } from './adapters/redis/redis-ledger.js';
-import { RedisLedgerMirror } from './adapters/redis/redis-ledger-mirror.js';
-import { RedisProvisioningChannel } from './adapters/redis/redis-provisioning.js';
-import { RedisTopologyStore } from './adapters/redis/redis-topology-store.js';
 import { UfmSubnetManager } from './adapters/ufm/ufm-subnet-manager.js';
-import { composeExtender, type KubeParts } from './compose.js';
 import { ConfigError, parseConfig, readConfigFiles, usage, type Config, type ConfigFiles } from './config.js';
-import { LedgerMirror } from './core/ledger-mirror.js';
-import { TenantCatalog } from './core/tenant-catalog.js';
-import type { PodSummary } from './ports/pod-api.js';
+import { createRedisReplica } from './redis-replica.js';
 
 export interface Running {
   /** The address the server listens on, e.g. `http://0.0.0.0:8080`. */
@@ -85,29 +73,6 @@ export async function start(
       `Kubernetes API (${mode}) cannot be configured: ${err instanceof Error ? err.message : String(err)}`,
     ]);
   }
-  const mirror = new LedgerMirror();
-  const ledger = new RedisLedger({ client: redis, keys });
-  const provisioning = new RedisProvisioningChannel({ client: redis, keys, logger });
-  let release: (pod: PodSummary, why: 'deleted' | 'ended') => void = () => undefined;
-  let kube: KubeParts | undefined;
-  let tenantSource: KubeTenantSource | undefined;
-  let podInformer: KubePodInformer | undefined;
-  if (kc !== undefined) {
-    const catalog = new TenantCatalog();
-    tenantSource = new KubeTenantSource({ kubeConfig: kc, catalog, logger });
-    podInformer = new KubePodInformer({
-      kubeConfig: kc,
-      schedulerName: t.schedulerName,
-      logger,
-      onPodGone: (pod, why) => release(pod, why),
-    });
-    kube = {
-      pods: new KubePodApi(kc, t.schedulerName),
-      podCache: podInformer,
-      tenants: catalog,
-      statusWriter: new KubeTenantStatusWriter(kc),
-    };
-  }
   const subnetManager =
     t.subnetManager === 'ufm' && t.ufm.url !== undefined && t.ufm.username !== undefined
       ? new UfmSubnetManager({
@@ -117,19 +82,17 @@ export async function start(
           ...(files.ufmCa === undefined ? {} : { ca: files.ufmCa }),
         })
       : new NoopSubnetManager();
-  const x = composeExtender({
-    logger,
-    registry,
+  const replica = createRedisReplica({
+    client: redis,
+    keys,
+    ...(kc === undefined ? {} : { kubeConfig: kc }),
+    schedulerName: t.schedulerName,
+    untenanted: t.untenantedPods,
     policy: config.packing,
     staleAfterHeartbeats: config.staleAfterHeartbeats,
-    mirror,
-    ledger,
-    provisioning,
-    ...(kube === undefined ? {} : { kube }),
-    untenanted: t.untenantedPods,
     subnetManager,
     guidPool: t.guidPool,
-    ...(kube === undefined ? {} : { leaderLock: new RedisLeaderLock(redis, keys, hostname()) }),
+    leaderIdentity: hostname(),
     timings: {
       provisionTimeoutMs: t.bindProvisionTimeoutMs,
       reservationTtlMs: t.reservationTtlMs,
@@ -138,16 +101,15 @@ export async function start(
       tenantStatusMinIntervalMs: t.tenantStatusMinIntervalMs,
       partitionIntervalMs: t.partitionIntervalMs,
     },
+    logger,
+    registry,
     app: {
       urlPrefix: config.urlPrefix,
       bodyLimitBytes: config.bodyLimitBytes,
       ...(files.https === undefined ? {} : { https: files.https }),
     },
   });
-  release = (pod, why) => void x.releasePod(pod, why);
-  const store = new RedisTopologyStore({ client: redis, keys, snapshot: x.snapshot, logger });
-  const follower = new RedisLedgerMirror({ client: redis, keys, mirror, logger });
-  const address = await x.app.listen({ host: config.listenHost, port: config.listenPort });
+  const address = await replica.x.app.listen({ host: config.listenHost, port: config.listenPort });
   logger.info(
     {
       address,
@@ -160,16 +122,11 @@ export async function start(
     },
     'rdmasched extender listening',
   );
-  if (kube === undefined)
+  if (kc === undefined)
     logger.warn(
       'no Kubernetes API (RDMASCHED_KUBE_API=off or not in a cluster): no tenancy, bind refused, no reconcile',
     );
-  const loading = Promise.all([
-    store.start().catch((err: unknown) => logger.error({ err }, 'node report store failed')),
-    follower.start().catch((err: unknown) => logger.error({ err }, 'ledger mirror failed')),
-    tenantSource?.start(),
-    podInformer?.start(),
-  ]).then(() => x.duties?.start());
+  const loading = replica.start();
 
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => (resolveDone = resolve));
@@ -184,13 +141,8 @@ export async function start(
       }, config.shutdownTimeoutMs);
       timer.unref();
       try {
-        await x.app.close();
+        await replica.close();
         await loading;
-        await x.duties?.stop();
-        await podInformer?.stop();
-        await tenantSource?.stop();
-        await follower.close();
-        await store.close();
         redis.disconnect();
       } catch (err: unknown) {
         logger.error({ err }, 'error while shutting down');

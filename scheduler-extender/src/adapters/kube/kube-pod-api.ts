@@ -4,6 +4,7 @@
  */
 import { ApiException, CoreV1Api, type KubeConfig, type V1Binding } from '@kubernetes/client-node';
 import type { BindingOutcome, PodApi, PodSummary } from '../../ports/pod-api.js';
+import { keepAliveApiClient } from './kube-client.js';
 import { podSummary } from './pod-summary.js';
 
 function messageOf(err: unknown): string {
@@ -36,7 +37,7 @@ export class KubePodApi implements PodApi {
     kubeConfig: KubeConfig,
     private readonly schedulerName: string,
   ) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.core = keepAliveApiClient(kubeConfig, CoreV1Api);
   }
 
   async bind(

@@ -6,6 +6,7 @@
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, RDMA_TENANT, type RdmaTenant, type RdmaTenantStatus } from '@rdmasched/crds';
 import type { StatusWriteResult, TenantStatusWriter } from '../../ports/tenant-status-writer.js';
+import { keepAliveApiClient } from './kube-client.js';
 
 const TENANTS = { group: API_GROUP, version: API_VERSION, plural: RDMA_TENANT.plural };
 const codeOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
@@ -17,7 +18,7 @@ export class KubeTenantStatusWriter implements TenantStatusWriter {
     kubeConfig: KubeConfig,
     private readonly maxAttempts = 5,
   ) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.custom = keepAliveApiClient(kubeConfig, CustomObjectsApi);
   }
 
   async write(

@@ -18,7 +18,7 @@ import type { LedgerMirror } from '../../core/ledger-mirror.js';
 import { type MirroredReservation } from '../../core/ledger-mirror.js';
 import type { RedisClient } from './connect.js';
 import { RedisLedger } from './redis-ledger.js';
-import { lastStreamId, streamField, streamTrimmedSince } from './stream-follow.js';
+import { lastStreamId, readStream, streamField } from './stream-follow.js';
 
 export interface RedisLedgerMirrorOptions {
   readonly client: RedisClient;
@@ -123,17 +123,12 @@ export class RedisLedgerMirror {
     while (!this.closed) {
       try {
         const since = this.lastId;
-        const res = await this.blocking.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          this.blockMs,
-          'STREAMS',
-          this.keys.ledgerEvents(),
-          since,
-        );
+        const { entries, trimmed } = await readStream(this.blocking, this.keys.ledgerEvents(), since, {
+          count: 1000,
+          blockMs: this.blockMs,
+        });
         if (this.closed) return;
-        if (await streamTrimmedSince(this.client, this.keys.ledgerEvents(), since)) {
+        if (trimmed) {
           this.log.warn(
             { lastEventId: since },
             'ledger event stream trimmed past the last id read: reloading',
@@ -141,7 +136,7 @@ export class RedisLedgerMirror {
           await this.loadAll('trimmed');
           continue;
         }
-        for (const [id, fields] of res?.[0]?.[1] ?? []) {
+        for (const [id, fields] of entries) {
           this.lastId = id;
           const text = streamField(fields, 'event');
           const event = text === undefined ? undefined : parseLedgerEvent(text);

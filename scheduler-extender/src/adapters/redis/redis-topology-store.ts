@@ -9,7 +9,8 @@
  *   3. replace the snapshot with them and mark it loaded;
  *   4. follow the stream with XREAD BLOCK on a dedicated connection: `report` -> GET the report
  *      and apply it, `heartbeat` -> update the time, `removed` -> drop the node.
- * If the stream was trimmed past the last id read (see `trimmedSince`), entries were lost:
+ * If the stream was trimmed past the last id read (stream-follow.ts, checked with XINFO STREAM
+ * pipelined after each read), entries were lost:
  * everything is loaded again.
  * If the first load fails (Redis down), it is retried until it works or the store is closed.
  */
@@ -20,7 +21,7 @@ import { systemClock } from '../../ports/clock.js';
 import type { TopologyStore } from '../../ports/topology-store.js';
 import { UnparsableReport, type Snapshot } from '../../core/snapshot.js';
 import type { RedisClient } from './connect.js';
-import { compareStreamIds, streamTrimmedSince } from './stream-follow.js';
+import { compareStreamIds, readStream } from './stream-follow.js';
 
 export interface RedisTopologyStoreOptions {
   readonly client: RedisClient;
@@ -192,20 +193,15 @@ export class RedisTopologyStore implements TopologyStore {
     }
   }
 
-  /** True when events after `since` may have been trimmed away (stream-follow.ts). */
-  private trimmedSince(since: string): Promise<boolean> {
-    return this.until(streamTrimmedSince(this.client, this.keys.events(), since));
-  }
-
   private async follow(): Promise<void> {
     while (!this.closed) {
       try {
         const since = this.lastId;
-        const res = await this.until(
-          this.blocking.xread('COUNT', 1000, 'BLOCK', this.blockMs, 'STREAMS', this.keys.events(), since),
+        const { entries, trimmed } = await this.until(
+          readStream(this.blocking, this.keys.events(), since, { count: 1000, blockMs: this.blockMs }),
         );
         if (this.closed) return;
-        if (await this.trimmedSince(since)) {
+        if (trimmed) {
           this.log.warn(
             { lastEventId: since },
             'event stream trimmed past the last id read: reloading every node',
@@ -213,7 +209,6 @@ export class RedisTopologyStore implements TopologyStore {
           await this.loadAll('trimmed');
           continue;
         }
-        const entries = res?.[0]?.[1] ?? [];
         if (entries.length > 0) await this.apply(entries);
       } catch (err: unknown) {
         if (this.closed) return;

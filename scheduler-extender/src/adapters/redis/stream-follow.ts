@@ -33,6 +33,11 @@ export async function streamTrimmedSince(client: RedisClient, key: string, since
     if (err instanceof Error && /no such key/i.test(err.message)) return false;
     throw err;
   }
+  return trimmedFromInfo(raw, since);
+}
+
+/** The rule of `streamTrimmedSince` on an XINFO STREAM reply already read. Pure. */
+export function trimmedFromInfo(raw: readonly unknown[], since: string): boolean {
   const info = new Map<string, unknown>();
   for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
   const length = Number(info.get('length') ?? 0);
@@ -51,6 +56,37 @@ export async function streamTrimmedSince(client: RedisClient, key: string, since
     return added !== undefined && Number(added) > length;
   }
   return compareStreamIds(first, since) > 0;
+}
+
+export type StreamEntry = [id: string, fields: string[]];
+
+/**
+ * XREAD BLOCK after `since` and XINFO STREAM, pipelined on the (dedicated, blocking) connection:
+ * Redis runs the XINFO right after the XREAD returns, so the trim check sees the stream as the
+ * read left it, at the cost of no extra round trip. `trimmed`: entries after `since` may have been
+ * lost (reload everything). Throws when the read fails.
+ */
+export async function readStream(
+  blocking: RedisClient,
+  key: string,
+  since: string,
+  opts: { readonly count: number; readonly blockMs: number },
+): Promise<{ entries: StreamEntry[]; trimmed: boolean }> {
+  const replies = await blocking
+    .pipeline()
+    .xread('COUNT', opts.count, 'BLOCK', opts.blockMs, 'STREAMS', key, since)
+    .xinfo('STREAM', key)
+    .exec();
+  const [read, info] = replies ?? [];
+  if (read === undefined || read[0] !== null) throw read?.[0] ?? new Error('XREAD returned nothing');
+  const entries = (read[1] as [string, StreamEntry[]][] | null)?.[0]?.[1] ?? [];
+  let trimmed = false;
+  if (info !== undefined) {
+    const [err, raw] = info;
+    if (err === null) trimmed = trimmedFromInfo(raw as unknown[], since);
+    else if (!/no such key/i.test(err.message)) throw err;
+  }
+  return { entries, trimmed };
 }
 
 /** The id of a stream's last entry, or `0-0` when it is empty or missing. */
