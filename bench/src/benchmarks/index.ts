@@ -1,8 +1,9 @@
 import type { Benchmark } from '../benchmark.js';
+import { bindBenchmark } from './bind.js';
 import { discoveryBenchmark } from './discovery.js';
 import { extenderBenchmark } from './extender.js';
 
 /**
  * Every benchmark `npm run bench` runs, in order. Add one import and one entry per benchmark.
  */
-export const BENCHMARKS: readonly Benchmark[] = [extenderBenchmark, discoveryBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [extenderBenchmark, bindBenchmark, discoveryBenchmark];
