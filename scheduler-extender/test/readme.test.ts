@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../src/config.js';
 import { REASONS } from '../src/core/reasons.js';
-import { ERRORS } from '../src/errors.js';
+import { BIND_FAILURES, ERRORS } from '../src/errors.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -62,5 +62,11 @@ describe('README catalogues', () => {
       expect(code(r[2])).toBe(s?.def);
       expect(r[3]).toBe(s?.doc);
     }
+  });
+
+  it('the Bind failures table lists every bind failure code with its summary, and nothing else', () => {
+    const rows = table('Bind failures');
+    expect(rows.map((r) => code(r[0]))).toEqual(Object.keys(BIND_FAILURES));
+    for (const r of rows) expect(r[1]).toBe(BIND_FAILURES[code(r[0]) as keyof typeof BIND_FAILURES]);
   });
 });

@@ -2,11 +2,11 @@
  * The two scheduling phases the extender serves, one small interface each (kube-scheduler
  * framework style). Outcomes are data; nothing here throws for an expected rejection.
  *
- * Later phases and policies plug in around these without rewriting them:
- * - tenancy (issue 4: tenant quota, allowed link types) decorates `FilterPhase`: a pod-level
- *   check can reject every node with one reason before or after `SnapshotPhases` runs;
- * - bind and preempt are separate verbs with their own interfaces; they read the same
- *   snapshot and write the ledger, whose mirror feeds `ReservationView`.
+ * Around them:
+ * - tenancy (core/tenancy.ts) runs first: a pod it denies arrives here as a `denied` demand and
+ *   every node is rejected with its reason;
+ * - bind and preempt are separate verbs (services/); they read the same snapshot and write the
+ *   ledger, whose mirror feeds `ReservationView`.
  *
  * Outcomes are arrays indexed like the input names (no per-node objects), because at 5,000
  * candidate nodes the filter must stay well under a microsecond per node.

@@ -1,11 +1,12 @@
 /**
  * The extender's read-only view of the reservation ledger (docs/adr/0003): what is reserved on
  * each PF and which PFs carry a resize claim. Filter and prioritize read it from memory; an
- * implementation that mirrors the Redis ledger (issue 4) keeps it current in the background, as
+ * implementation that mirrors the Redis ledger (core/ledger-mirror.ts) keeps it current in the background, as
  * the snapshot does for node reports, so no Redis call sits on the filter path.
  *
- * Until the ledger exists, `InMemoryReservationView` (empty) is used; the capacity model then
- * falls back to what the node report marks `reserved` / `in-use` (see core/capacity.ts).
+ * Where no ledger is wired (the embedded extender), `InMemoryReservationView` is used; empty, it
+ * returns undefined and the capacity model falls back to what the node report marks `reserved` /
+ * `in-use` (see core/capacity.ts).
  */
 
 export interface NodeReservations {
