@@ -13,7 +13,7 @@ export * from './report/collector.js';
 export * from './kubelet/kubelet.js';
 export * from './cluster/node-mix.js';
 export * from './cluster/tenants.js';
-export * from './cluster/bridge.js';
+export * from './cluster/store.js';
 export * from './cluster/fleet.js';
 export * from './workload/model.js';
 export * from './workload/generator.js';

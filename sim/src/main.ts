@@ -50,11 +50,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   const config = parsed.config;
-  if (config.redisUrl !== undefined) {
-    io.stderr.write(
-      "REDIS_URL is set, but the Redis store needs the extender's Redis ledger (issue 4), which is not available yet; running on the embedded in-process store.\n",
-    );
-  }
   const logger = pino({ level: config.logLevel }, destination(2));
   const progress = createProgress(io.stderr, config.plainProgress);
   try {

@@ -8,25 +8,19 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { LinkType, NodeReport, ProvisionResult } from '@rdmasched/contracts';
 import {
-  DEFAULT_GUID_POOL_SIZE,
-  DEFAULT_GUID_POOL_START,
   EmbeddedAgent,
-  InMemoryAgentStateStore,
-  InMemoryGuidPool,
   SimulatedHostTemplates,
   createSimulatedHost,
   type HostEvent,
   type SimulatedHost,
 } from '@rdmasched/node-agent';
-import { InMemoryLedger } from '@rdmasched/scheduler-extender';
-import { AwaitableProvisionQueue, BridgedReportStore } from './bridge.js';
 import type { NodePlan } from './node-mix.js';
+import type { SimStore } from './store.js';
 
 export interface SimNode {
   readonly plan: NodePlan;
   readonly host: SimulatedHost;
   readonly agent: EmbeddedAgent;
-  readonly queue: AwaitableProvisionQueue;
 }
 
 export interface FleetOptions {
@@ -42,33 +36,14 @@ export interface FleetOptions {
   readonly onProvisionAnswer?: (node: string, result: ProvisionResult) => void;
 }
 
-/** The shared in-memory store of the agents (the extender side is connected in bridge.ts). */
-export interface EmbeddedStore {
-  readonly ledger: InMemoryLedger;
-  readonly reports: BridgedReportStore;
-  readonly pool: InMemoryGuidPool;
-  readonly state: InMemoryAgentStateStore;
-}
-
-export function createEmbeddedStore(): EmbeddedStore {
-  const reports = new BridgedReportStore();
-  return {
-    // The extender's in-memory ledger, with the agents' capacity summaries as they publish them.
-    ledger: new InMemoryLedger({ capacity: (node) => reports.latest.get(node)?.capacity }),
-    reports,
-    pool: new InMemoryGuidPool({ start: DEFAULT_GUID_POOL_START, size: DEFAULT_GUID_POOL_SIZE }),
-    state: new InMemoryAgentStateStore(),
-  };
-}
-
 export class Fleet {
   readonly nodes = new Map<string, SimNode>();
 
-  private constructor() {}
+  private constructor(private readonly store: SimStore) {}
 
   /** Creates every host and agent and starts the agents (first discovery and report). */
-  static async start(opts: FleetOptions, store: EmbeddedStore): Promise<Fleet> {
-    const fleet = new Fleet();
+  static async start(opts: FleetOptions, store: SimStore): Promise<Fleet> {
+    const fleet = new Fleet(store);
     const templates = new SimulatedHostTemplates();
     for (const plan of opts.plans) {
       const onEvent = (e: HostEvent) => {
@@ -82,21 +57,14 @@ export class Fleet {
         storage: { templates },
         options: { onEvent },
       });
-      const queue = new AwaitableProvisionQueue((r) => opts.onProvisionAnswer?.(plan.name, r));
       const agent = new EmbeddedAgent({
         nodeName: plan.name,
         host,
-        ports: {
-          reportStore: store.reports,
-          ledger: store.ledger,
-          pool: store.pool,
-          stateStore: store.state,
-          queue,
-        },
+        ports: store.agentPorts(plan.name, (r) => opts.onProvisionAnswer?.(plan.name, r)),
         settings: { maxVfsPerPf: opts.vfsPerPf },
         logger: opts.logger.child({ node: plan.name }),
       });
-      fleet.nodes.set(plan.name, { plan, host, agent, queue });
+      fleet.nodes.set(plan.name, { plan, host, agent });
     }
     const all = [...fleet.nodes.values()];
     const batch = opts.concurrency ?? 32;
@@ -119,22 +87,16 @@ export class Fleet {
    * Returns the ready VFs the PF has afterwards (0 when the agent refused or failed).
    */
   async warm(node: string, pf: string, minReadyVfs: number): Promise<number> {
-    const n = this.nodes.get(node);
-    if (n === undefined) return 0;
+    if (!this.nodes.has(node)) return 0;
     const id = randomUUID();
     const now = Date.now();
-    n.queue.push(
-      JSON.stringify({
-        id,
-        node,
-        pfPciAddress: pf,
-        minReadyVfs,
-        reason: 'warm-pool',
-        requestedAtMs: now,
-        deadlineMs: now + 600_000,
-      }),
+    const deadlineMs = now + 600_000;
+    const answers = await this.store.provisioning.request(
+      node,
+      [{ id, node, pfPciAddress: pf, minReadyVfs, reason: 'warm-pool', requestedAtMs: now, deadlineMs }],
+      deadlineMs,
     );
-    const r = await n.queue.waitFor(id, 600_000);
+    const r = answers.get(id);
     return r?.status === 'ready' ? r.readyVfs : 0;
   }
 

@@ -15,9 +15,7 @@ import {
 } from '@rdmasched/contracts';
 import {
   InMemoryLeaderLock,
-  InMemoryProvisioningChannel,
   InMemorySubnetManager,
-  InMemoryTopologyStore,
   KubePodApi,
   KubePodInformer,
   KubeTenantSource,
@@ -26,7 +24,6 @@ import {
   LedgerMirror,
   TenantCatalog,
   composeExtender,
-  systemClock,
   type ComposedExtender,
 } from '@rdmasched/scheduler-extender';
 import {
@@ -36,7 +33,8 @@ import {
   RDMA_TENANT_RESOURCE,
   type ExtenderConfig,
 } from '@rdmasched/testkit';
-import { Fleet, createEmbeddedStore, type EmbeddedStore } from '../cluster/fleet.js';
+import { Fleet } from '../cluster/fleet.js';
+import { createMemoryStore, createRedisStore, type SimStore } from '../cluster/store.js';
 import { AgentMetricsServer } from '../cluster/metrics-server.js';
 import { nodeObject, type NodePlan } from '../cluster/node-mix.js';
 import { namespaceObject, tenantObject, type TenantPlan } from '../cluster/tenants.js';
@@ -64,6 +62,8 @@ export interface ClusterOptions {
   readonly onProvisionAnswer: () => void;
   /** How long the extender's bind waits for on-demand provisioning. */
   readonly provisionTimeoutMs: number;
+  /** Redis for the agents and the extender; the embedded in-memory store when undefined. */
+  readonly redisUrl: string | undefined;
 }
 
 /** The extender as the simulation runs it: the composed parts, its informers, its URL. */
@@ -80,7 +80,7 @@ const VF_MANAGED = LINK_TYPES.map((t) => ({ name: VF_RESOURCE[t], ignoredBySched
 
 export class SimCluster {
   readonly api: FakeKubeApiServer;
-  readonly store: EmbeddedStore;
+  readonly store: SimStore;
   readonly fleet: Fleet;
   readonly kubelet: KubeletStandIn;
   readonly extender: SimExtender | undefined;
@@ -93,7 +93,7 @@ export class SimCluster {
 
   private constructor(init: {
     api: FakeKubeApiServer;
-    store: EmbeddedStore;
+    store: SimStore;
     fleet: Fleet;
     kubelet: KubeletStandIn;
     extender: SimExtender | undefined;
@@ -119,7 +119,8 @@ export class SimCluster {
 
   static async start(o: ClusterOptions): Promise<SimCluster> {
     const { progress, logger } = o;
-    const store = createEmbeddedStore();
+    const store = o.redisUrl === undefined ? createMemoryStore() : createRedisStore(o.redisUrl, logger);
+    await store.ready();
     progress.phase(`${o.mode}: nodes`, o.plans.length);
     const fleet = await Fleet.start(
       {
@@ -155,10 +156,9 @@ export class SimCluster {
       if (report === undefined) throw new Error(`node ${plan.name}: its agent published no report`);
       api.store.create(NODE_RESOURCE, undefined, nodeObject(plan, report, staticVfs.get(plan.name)));
     }
+    await store.start(logger);
     const extender =
-      o.mode === 'extender'
-        ? await startExtender(api, store, fleet, o.provisionTimeoutMs, logger)
-        : undefined;
+      o.mode === 'extender' ? await startExtender(api, store, o.provisionTimeoutMs, logger) : undefined;
 
     const kubelet = new KubeletStandIn({
       api,
@@ -175,9 +175,9 @@ export class SimCluster {
 
     const cluster = new SimCluster({ api, store, fleet, kubelet, extender, metrics, staticVfs });
     cluster.stops.push(
-      store.ledger.onEvent((e) =>
-        cluster.ledgerVersions.set(e.node, (cluster.ledgerVersions.get(e.node) ?? 0) + 1),
-      ),
+      store.observer.addListener({
+        onNode: (n) => cluster.ledgerVersions.set(n, (cluster.ledgerVersions.get(n) ?? 0) + 1),
+      }),
     );
     kubelet.start();
 
@@ -223,20 +223,20 @@ export class SimCluster {
     await this.extender?.stop();
     await this.metrics.close();
     await this.fleet.stop();
+    await this.store.close();
     await this.api.stop();
   }
 }
 
 /**
- * The real extender, composed as its daemon composes it (compose.ts), on in-process adapters:
- * reports from the agents (InMemoryTopologyStore), the shared in-memory ledger and its mirror,
- * provisioning through the agents' queues, and the Kubernetes side (pods, tenants, namespaces,
- * tenant status) through client-node against the fake API server.
+ * The real extender, composed as its daemon composes it (compose.ts): reports, ledger and
+ * provisioning through the simulation's store (in memory or Redis, cluster/store.ts), and the
+ * Kubernetes side (pods, tenants, namespaces, tenant status) through client-node against the fake
+ * API server.
  */
 async function startExtender(
   api: FakeKubeApiServer,
-  store: EmbeddedStore,
-  fleet: Fleet,
+  store: SimStore,
   provisionTimeoutMs: number,
   logger: Logger,
 ): Promise<SimExtender> {
@@ -260,7 +260,7 @@ async function startExtender(
     policy: 'pack',
     mirror,
     ledger: store.ledger,
-    provisioning: new InMemoryProvisioningChannel((node) => fleet.get(node)?.queue),
+    provisioning: store.provisioning,
     kube: {
       pods: new KubePodApi(kc, SCHEDULER_NAME),
       podCache: podInformer,
@@ -273,10 +273,7 @@ async function startExtender(
     timings: { provisionTimeoutMs },
   });
   release = parts.releasePod;
-  const detachLedger = store.ledger.attach(mirror);
-  const topology = new InMemoryTopologyStore(parts.snapshot, systemClock);
-  store.reports.connect(topology);
-  await topology.start();
+  const disconnect = await store.connectExtender(parts.snapshot, mirror, log);
   await Promise.all([tenantSource.start(), podInformer.start()]);
   parts.duties?.start();
   const url = await parts.app.listen({ host: '127.0.0.1', port: 0 });
@@ -290,8 +287,7 @@ async function startExtender(
       await parts.duties?.stop();
       await podInformer.stop();
       await tenantSource.stop();
-      detachLedger();
-      await topology.close();
+      await disconnect();
     },
   };
 }

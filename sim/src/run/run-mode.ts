@@ -76,7 +76,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
     policy: 'pack',
     onDemandProvisioning: mode === 'extender',
     ownReservation: (uid) => {
-      const r = ref.cluster?.extender?.parts.mirror.reservation(uid);
+      const r = ref.cluster?.store.observer.reservation(uid);
       if (r === undefined) return undefined;
       const m = new Map<string, number>();
       for (const p of r.pfs) m.set(p.pfPciAddress, (m.get(p.pfPciAddress) ?? 0) + p.count);
@@ -102,6 +102,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
     onVfsCreated: (_node, count) => collector.vfsCreated(count),
     onProvisionAnswer: () => collector.provisionRequested(),
     provisionTimeoutMs: PROVISION_TIMEOUT_MS,
+    redisUrl: config.redisUrl,
     kubeletHooks: {
       onAdmitting: (pod, node) => {
         const rec = collector.pods.get(pod.metadata.uid ?? '');
@@ -116,7 +117,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
             report,
             vfsInUse: c.kubelet.vfsInUse(n),
             gpusInUse: c.kubelet.gpusInUse(n),
-            reservations: c.extender?.parts.mirror.forNode(n),
+            reservations: c.store.observer.forNode(n),
             version: c.kubelet.versionOf(n) + (c.ledgerVersions.get(n) ?? 0),
           };
         });
@@ -154,11 +155,12 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
     },
   });
   ref.cluster = cluster;
-  // Quota, as the ledger counts it: checked after every reservation.
-  const ledger = cluster.store.ledger;
-  ledger.onEvent((e) => {
-    if (e.type === 'reserved' && e.tenant !== '')
-      collector.checkUsage('ledger', e.tenant, ledger.tenantUsage(e.tenant));
+  // Quota, as the ledger counts it: checked after every change of a tenant's usage.
+  const observer = cluster.store.observer;
+  observer.addListener({
+    onTenant: (t) => {
+      if (t !== '') collector.checkUsage('ledger', t, observer.tenantUsage(t));
+    },
   });
   // Bindings, as the API sees them.
   cluster.api.store.watch(

@@ -134,7 +134,7 @@ export async function simulate(
       durationSeconds: config.durationSeconds,
       timeScale: config.timeScale,
       vfsPerPf: config.vfsPerPf,
-      store: 'memory',
+      store: config.redisUrl === undefined ? 'memory' : 'redis',
       presets: Object.fromEntries(config.presets),
     },
     cluster: {

@@ -4,18 +4,19 @@
  */
 import type { NodeReport } from '@rdmasched/contracts';
 import { pino } from 'pino';
-import { Fleet, createEmbeddedStore, type EmbeddedStore } from '../../src/cluster/fleet.js';
+import { Fleet } from '../../src/cluster/fleet.js';
+import { createMemoryStore, type SimStore } from '../../src/cluster/store.js';
 
 export interface TestFleet {
   readonly fleet: Fleet;
-  readonly store: EmbeddedStore;
+  readonly store: SimStore;
   report(node: string): NodeReport;
   stop(): Promise<void>;
 }
 
 /** Starts one agent per `[name, preset]`, with `vfsPerPf` VFs at most per PF. */
 export async function startTestFleet(nodes: readonly [string, string][], vfsPerPf = 4): Promise<TestFleet> {
-  const store = createEmbeddedStore();
+  const store = createMemoryStore();
   const fleet = await Fleet.start(
     { plans: nodes.map(([name, preset]) => ({ name, preset })), vfsPerPf, logger: pino({ level: 'silent' }) },
     store,
@@ -28,6 +29,9 @@ export async function startTestFleet(nodes: readonly [string, string][], vfsPerP
       if (r === undefined) throw new Error(`no report for ${node}`);
       return r;
     },
-    stop: () => fleet.stop(),
+    stop: async () => {
+      await fleet.stop();
+      await store.close();
+    },
   };
 }
