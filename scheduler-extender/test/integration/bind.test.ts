@@ -5,7 +5,8 @@
  * (released by the informer), an extender killed mid-bind (reconcile leaves nothing behind), and
  * the tenancy rules as filter and bind apply them.
  */
-import { ANNOTATIONS } from '@rdmasched/contracts';
+import { ANNOTATIONS, type ProvisionRequest, type ProvisionResult } from '@rdmasched/contracts';
+import { InMemoryProvisioningChannel } from '../../src/adapters/memory/in-memory-provisioning.js';
 import { FakeKubeApiServer, POD_RESOURCE } from '@rdmasched/testkit';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeReport } from '../../src/testing/builders.js';
@@ -143,6 +144,46 @@ describe('bind', () => {
     fake.injectFault({ method: 'POST', path: /\/pods\/outage-0\/binding$/, status: 503 });
     expect(await bindOver(r, pod, 'node-a')).toMatch(/^BINDING_FAILED: /);
     expect(await r.ledger.get(pod.uid)).toBeUndefined();
+  });
+
+  it('an agent that answers rejected or failed makes bind fail with its code, and releases', async () => {
+    const answers: ProvisionResult[] = [];
+    const provisioning = new InMemoryProvisioningChannel(() => ({
+      results: answers,
+      push(raw: string) {
+        const q = JSON.parse(raw) as ProvisionRequest;
+        answers.push({
+          id: q.id,
+          node: q.node,
+          pfPciAddress: q.pfPciAddress,
+          status: 'failed',
+          readyVfs: 0,
+          code: 'HOST_WRITE_FAILED',
+          message: 'write of sriov_numvfs failed: EIO',
+          finishedAtMs: Date.now(),
+        });
+      },
+    }));
+    const keys = newKeys();
+    const admin = conns.client();
+    // An idle IB PF: the bind must ask the agent.
+    await publishNode(
+      admin,
+      keys,
+      makeReport('node-p').reportedAtMs(Date.now()).pf({ numVfs: 0, maxVfs: 8 }).build(),
+    );
+    const r = await startReplica({ connections: conns, keys, fake, provisioning });
+    replicas.push(r);
+    await r.ready();
+    await waitFor(() => r.x.snapshot.get('node-p') !== undefined, 'node-p');
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'prov-0', ib: 2 });
+    expect(await bindOver(r, pod, 'node-p')).toMatch(
+      /^PROVISIONING_FAILED: agent of node-p answered failed for PF .*: HOST_WRITE_FAILED: write of sriov_numvfs failed: EIO$/,
+    );
+    expect(await r.ledger.get(pod.uid)).toBeUndefined();
+    expect(await reserved(r, 'node-p')).toEqual({});
+    // The claim the reservation took stays until the agent releases it (only the agent removes claims).
+    expect((await r.ledger.claims('node-p')).size).toBe(1);
   });
 
   it('refuses what the ledger refuses (quota, capacity) without leaving anything', async () => {
