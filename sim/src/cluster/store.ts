@@ -61,8 +61,14 @@ export class TeeReportStore implements ReportStore {
   readonly latest = new Map<string, ReportEntry>();
   publishes = 0;
   private readonly listeners = new Set<(e: ReportEntry) => void>();
+  private readonly heartbeatListeners = new Set<(node: string, atMs: number) => void>();
 
   constructor(private readonly next: ReportStore | undefined) {}
+
+  onHeartbeat(listener: (node: string, atMs: number) => void): () => void {
+    this.heartbeatListeners.add(listener);
+    return () => this.heartbeatListeners.delete(listener);
+  }
 
   onReport(listener: (e: ReportEntry) => void): () => void {
     this.listeners.add(listener);
@@ -83,8 +89,9 @@ export class TeeReportStore implements ReportStore {
     for (const l of this.listeners) l(e);
   }
 
-  heartbeat(node: string, generation: number, atMs: number, ttlMs: number): Promise<void> {
-    return this.next?.heartbeat(node, generation, atMs, ttlMs) ?? Promise.resolve();
+  async heartbeat(node: string, generation: number, atMs: number, ttlMs: number): Promise<void> {
+    await this.next?.heartbeat(node, generation, atMs, ttlMs);
+    for (const l of this.heartbeatListeners) l(node, atMs);
   }
 }
 
@@ -161,10 +168,12 @@ export function createMemoryStore(): SimStore {
       const stopReports = reports.onReport(({ report }) =>
         topology.publish(report, Date.parse(report.reportedAt)),
       );
+      const stopHeartbeats = reports.onHeartbeat((node, atMs) => topology.heartbeat(node, atMs));
       await topology.start();
       const stopLedger = ledger.attach(mirror);
       return async () => {
         stopReports();
+        stopHeartbeats();
         stopLedger();
         await topology.close();
       };
