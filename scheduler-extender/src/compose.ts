@@ -208,9 +208,9 @@ export function composeExtender(o: ComposeOptions): ComposedExtender {
     },
     ...(o.app === undefined ? {} : { options: o.app }),
   });
-  app.addHook('onClose', (_app, done) => {
+  app.addHook('onClose', async () => {
+    await bind?.settled();
     snapshot.close();
-    done();
   });
   const releasePod = async (pod: PodSummary, why: 'deleted' | 'ended'): Promise<void> => {
     if (mirror.reservation(pod.uid) === undefined) return;

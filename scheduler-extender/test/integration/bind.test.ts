@@ -97,6 +97,8 @@ describe('bind', () => {
     expect(annotation).toMatchObject({ podUid: pod.uid, node: 'node-a', tenant: 'ml', state: 'bound' });
     expect(stored.metadata.annotations?.[ANNOTATIONS.ibPkey]).toBe('0x0a01');
     expect(stored.metadata.annotations?.[ANNOTATIONS.roceVlan]).toBeUndefined();
+    // Marked bound right after the answer.
+    await r.x.bind?.settled();
     expect(await r.ledger.get(pod.uid)).toMatchObject({
       state: 'bound',
       node: 'node-a',
@@ -275,6 +277,7 @@ describe('bind', () => {
     const { r } = await setup();
     const a = createPod(fake, { namespace: 'ml-train', name: 'crashed-after-binding', ib: 1 });
     expect(await bindOver(r, a, 'node-a')).toBe('');
+    await r.x.bind?.settled();
     // Lose the ledger's record of a bound pod (a Redis restarted without persistence, say).
     const record = await r.ledger.get(a.uid);
     await r.ledger.release(a.uid);

@@ -125,6 +125,7 @@ async function race(conns: Connections, seed: number): Promise<void> {
     );
     racing = false;
     await sampler;
+    for (const r of replicas) await r.x.bind?.settled();
     expect(violations).toEqual([]);
 
     // The final state, from Redis.

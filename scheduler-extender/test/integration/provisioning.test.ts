@@ -91,6 +91,7 @@ describe('bind with provisioning by a real node agent', () => {
 
     const pod = createPod(fake, { namespace: 'ml', name: 'trainer-0', ib: 2 });
     expect(await bindOver(r, pod, 'dgx-0')).toBe('');
+    await r.x.bind?.settled();
     const reservation = await r.ledger.get(pod.uid);
     expect(reservation).toMatchObject({ state: 'bound', pfs: [{ linkType: 'ib', count: 2 }] });
     const pf = reservation?.pfs[0]?.pfPciAddress ?? '';
