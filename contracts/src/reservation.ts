@@ -92,6 +92,12 @@ export const LedgerEventSchema = Type.Union([
     tenant: Type.String({ maxLength: 253 }),
     pfs: Type.Array(ReservedPfSchema, { maxItems: 64 }),
     claims: Type.Array(Type.String({ pattern: PCI_ADDRESS_PATTERN }), { maxItems: 64 }),
+    /**
+     * GPUs the reservation aligned its VFs with (Reservation.gpus): mirrors count them as taken
+     * on the node until the pod is admitted (its VFs show in use), since a node report marks a GPU
+     * allocated only after the kubelet started the pod. Absent from older writers: none.
+     */
+    gpus: Type.Optional(Type.Array(Type.String({ pattern: PCI_ADDRESS_PATTERN }), { maxItems: 64 })),
     atMs: Type.Integer({ minimum: 0 }),
   }),
   /** The reservation's Binding was created (pending -> bound). */
