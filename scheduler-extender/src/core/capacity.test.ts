@@ -79,3 +79,27 @@ describe('computeCapacity', () => {
     expect([...c.readyFree]).toEqual([2]);
   });
 });
+
+describe('GPUs promised to reservations', () => {
+  const r = makeReport()
+    .gpus(3)
+    .pf({ numVfs: 4, configured: 4, inUse: ['running'] })
+    .build();
+  const g = (i: number) => r.gpus[i]?.pciAddress ?? '';
+  it("a GPU named by the reservation of a pod not admitted yet is not free; an admitted pod's is left to the report", () => {
+    const c = computeCapacity(
+      viewOf(r),
+      ledger({
+        podUids: new Set(['waiting', 'running']),
+        reservedGpus: new Map([
+          ['waiting', [g(0)]],
+          ['running', [g(1)]],
+        ]),
+      }),
+    );
+    // g0 is promised to a pod the kubelet has not admitted; `running` holds a VF (admitted): its
+    // GPU is whatever the report says (here not allocated), so g1 stays free.
+    expect(c.freeGpus).toEqual([1, 2]);
+    expect(computeCapacity(viewOf(r), undefined).freeGpus).toEqual([0, 1, 2]);
+  });
+});

@@ -34,6 +34,25 @@ export interface NodeCapacity {
   readonly availIfPortUp: Int32Array;
   /** Why a PF takes nothing now; null when it can. */
   readonly blocked: readonly (PfBlock | null)[];
+  /**
+   * GPUs (indices into view.gpus) a pod can have now: not allocated in the report, and not named
+   * by the reservation of a pod the kubelet has not admitted yet (the report marks a GPU allocated
+   * only once the pod runs; counting the reservation's GPUs meanwhile stops pods scheduled back to
+   * back from being planned onto the same GPUs).
+   */
+  readonly freeGpus: readonly number[];
+}
+
+/** GPUs free for a new pod: see NodeCapacity.freeGpus. */
+export function freeGpusOf(view: NodeView, reservations: NodeReservations | undefined): number[] {
+  const promised = new Set<string>();
+  for (const [pod, gpus] of reservations?.reservedGpus ?? []) {
+    if (view.admittedPods.has(pod)) continue;
+    for (const g of gpus) promised.add(g);
+  }
+  const out: number[] = [];
+  for (const g of view.gpus) if (!g.allocated && !promised.has(g.pciAddress)) out.push(g.index);
+  return out;
 }
 
 /**
@@ -75,5 +94,5 @@ export function computeCapacity(
       readyFree[p] = Math.min(free, Math.max(0, pf.configuredVfs - h));
     }
   }
-  return { held, avail, readyFree, availIfPortUp, blocked };
+  return { held, avail, readyFree, availIfPortUp, blocked, freeGpus: freeGpusOf(view, reservations) };
 }

@@ -37,6 +37,7 @@ function idleCapacity(view: NodeView): NodeCapacity {
     readyFree: avail,
     availIfPortUp: avail,
     blocked: view.pfs.map((pf) => (pf.sriovEnabled ? null : 'sriov-disabled')),
+    freeGpus: view.gpus.map((g) => g.index),
   };
 }
 
@@ -74,7 +75,7 @@ export function decideNode(
     if (idle === undefined) return reject('LOCALITY_UNREACHABLE', first);
   }
   // Resolvable: what the node cannot do right now.
-  if (request.gpus > view.freeGpuCount) return reject('NOT_ENOUGH_FREE_GPUS');
+  if (request.gpus > capacity.freeGpus.length) return reject('NOT_ENOUGH_FREE_GPUS');
   for (const t of types) {
     let avail = 0;
     let ifPortUp = 0;
@@ -85,8 +86,7 @@ export function decideNode(
     }
     if (avail < request.vfs[t]) return reject(ifPortUp >= request.vfs[t] ? 'PORT_DOWN' : 'NOT_ENOUGH_VFS', t);
   }
-  const freeGpus = view.gpus.filter((g) => !g.allocated).map((g) => g.index);
-  const placement = place({ view, capacity, request, policy, gpus: freeGpus });
+  const placement = place({ view, capacity, request, policy, gpus: capacity.freeGpus });
   if (placement === undefined) return reject('LOCALITY_NOT_NOW', first);
   return { feasible: true, score: placement.breakdown.score, placement };
 }

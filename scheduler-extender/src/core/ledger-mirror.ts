@@ -18,6 +18,8 @@ export interface MirroredReservation {
   readonly node: string;
   readonly tenant: string;
   readonly pfs: readonly ReservedPf[];
+  /** GPUs the reservation aligned its VFs with (empty when it names none). */
+  readonly gpus?: readonly string[];
   state: 'pending' | 'bound';
   /** Known after a full load (records carry them); events do not. */
   readonly namespace?: string;
@@ -35,6 +37,7 @@ interface MutableNode {
   readonly reservedByPf: Map<string, number>;
   readonly resizeClaims: Map<string, string>;
   readonly podUids: Set<string>;
+  readonly reservedGpus: Map<string, readonly string[]>;
 }
 
 interface MutableUsage {
@@ -47,6 +50,7 @@ const EMPTY_NODE: NodeReservations = Object.freeze({
   reservedByPf: new Map<string, number>(),
   resizeClaims: new Map<string, string>(),
   podUids: new Set<string>(),
+  reservedGpus: new Map<string, readonly string[]>(),
 });
 
 export const NO_USAGE: TenantUsage = Object.freeze({ ib: 0, roce: 0, pods: 0 });
@@ -120,7 +124,7 @@ export class LedgerMirror implements ReservationView {
   private node(name: string): MutableNode {
     let n = this.nodes.get(name);
     if (n === undefined) {
-      n = { reservedByPf: new Map(), resizeClaims: new Map(), podUids: new Set() };
+      n = { reservedByPf: new Map(), resizeClaims: new Map(), podUids: new Set(), reservedGpus: new Map() };
       this.nodes.set(name, n);
     }
     return n;
@@ -139,6 +143,7 @@ export class LedgerMirror implements ReservationView {
     this.byUid.set(r.podUid, r);
     const n = this.node(r.node);
     n.podUids.add(r.podUid);
+    if (r.gpus !== undefined && r.gpus.length > 0) n.reservedGpus.set(r.podUid, r.gpus);
     const u = this.tenantEntry(r.tenant);
     u.pods++;
     for (const p of r.pfs) {
@@ -151,6 +156,7 @@ export class LedgerMirror implements ReservationView {
     this.byUid.delete(r.podUid);
     const n = this.node(r.node);
     n.podUids.delete(r.podUid);
+    n.reservedGpus.delete(r.podUid);
     const u = this.tenantEntry(r.tenant);
     u.pods = Math.max(0, u.pods - 1);
     for (const p of r.pfs) {
@@ -178,7 +184,14 @@ export class LedgerMirror implements ReservationView {
       case 'reserved': {
         const before = this.byUid.get(e.podUid);
         if (before !== undefined) this.remove(before);
-        this.add({ podUid: e.podUid, node: e.node, tenant: e.tenant, pfs: e.pfs, state: 'pending' });
+        this.add({
+          podUid: e.podUid,
+          node: e.node,
+          tenant: e.tenant,
+          pfs: e.pfs,
+          gpus: e.gpus ?? [],
+          state: 'pending',
+        });
         const claims = this.node(e.node).resizeClaims;
         for (const pf of e.claims) claims.set(pf, e.podUid);
         if (before !== undefined && before.node !== e.node) this.notifyNode(before.node);

@@ -68,6 +68,8 @@ export class NodeView {
   readonly pfsByLinkType: Readonly<Record<LinkType, readonly number[]>>;
   readonly gpus: readonly GpuInfo[];
   readonly freeGpuCount: number;
+  /** UIDs of the pods the report shows holding a VF: admitted by the kubelet. */
+  readonly admittedPods: ReadonlySet<string>;
   /** `distance[gpu * pfs.length + pf]` = distanceRank (0 PIX .. 4 SYS). */
   readonly distance: Uint8Array;
   /** Snapshot-wide sequence number of this view (a new report makes a new view). */
@@ -130,6 +132,9 @@ export class NodeView {
       Object.freeze({ index, pciAddress: g.pciAddress, allocated: g.allocated }),
     );
     this.freeGpuCount = this.gpus.filter((g) => !g.allocated).length;
+    this.admittedPods = new Set(
+      this.pfs.flatMap((pf) => pf.inUseVfPods.filter((u): u is string => u !== null)),
+    );
     const nPf = report.pfs.length;
     this.distance = new Uint8Array(report.gpus.length * nPf);
     report.gpus.forEach((gpu, g) => {

@@ -62,7 +62,7 @@ export function nodeSummary(snapshot: Snapshot, view: NodeView, nowMs: number): 
     staleAfterMs: view.staleAfterMs,
     stale: view.isStale(nowMs),
     pfCount: view.pfs.length,
-    gpus: { total: view.gpus.length, free: view.freeGpuCount },
+    gpus: { total: view.gpus.length, free: cap.freeGpus.length },
     linkTypes,
   };
 }

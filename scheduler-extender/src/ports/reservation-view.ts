@@ -16,6 +16,12 @@ export interface NodeReservations {
   readonly resizeClaims: ReadonlyMap<string, string>;
   /** UIDs of the pods that hold a reservation on this node. */
   readonly podUids: ReadonlySet<string>;
+  /**
+   * GPUs (PCI addresses) each pod's reservation aligned its VFs with, by pod UID (reservations
+   * naming none are left out). Until the pod is admitted, the node report does not show them
+   * allocated; the capacity model counts them as taken meanwhile. Absent: none.
+   */
+  readonly reservedGpus?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ReservationView {

@@ -112,6 +112,41 @@ describe('bind', () => {
     expect(await bindOver(r, pod, 'node-b')).toMatch(/^ALREADY_BOUND: /);
   });
 
+  it('pods bound back to back are planned onto different GPUs before the report shows the first one allocated', async () => {
+    const keys = newKeys();
+    const admin = conns.client();
+    await publishNode(
+      admin,
+      keys,
+      makeReport('gpu-node')
+        .reportedAtMs(Date.now())
+        .gpus(2, { switch: 'a' })
+        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
+        .build(),
+    );
+    const r = await startReplica({ connections: conns, keys, fake });
+    replicas.push(r);
+    await r.ready();
+    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const gpuPod = (name: string) => createPod(fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 });
+    const a = gpuPod('gpu-a');
+    const b = gpuPod('gpu-b');
+    expect(await bindOver(r, a, 'gpu-node')).toBe('');
+    await waitFor(() => r.x.mirror.reservation(a.uid) !== undefined, 'a mirrored');
+    expect(await bindOver(r, b, 'gpu-node')).toBe('');
+    const ga = (await r.ledger.get(a.uid))?.gpus;
+    const gb = (await r.ledger.get(b.uid))?.gpus;
+    expect(ga).toHaveLength(1);
+    expect(gb).toHaveLength(1);
+    expect(gb).not.toEqual(ga);
+    // A third GPU pod finds no free GPU until one of them is admitted or released.
+    const c = gpuPod('gpu-c');
+    await waitFor(() => r.x.mirror.reservation(b.uid) !== undefined, 'b mirrored');
+    expect(await bindOver(r, c, 'gpu-node')).toBe(
+      'NODE_CANNOT_HOST: node gpu-node cannot host the pod now: too few free GPUs now',
+    );
+  });
+
   it('writes the RoCE VLAN of the tenant for pods with RoCE VFs', async () => {
     const { r } = await setup();
     const pod = createPod(fake, { namespace: 'storage', name: 'ceph-0', roce: 1 });

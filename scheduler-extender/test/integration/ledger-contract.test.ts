@@ -172,7 +172,10 @@ describe.each(SUBJECTS)('ledger contract: %s', (_name, make) => {
   it('reserves within the ready VFs: record, counts, node set, usage and one reserved event', async () => {
     const s = make();
     await s.setCapacity('node-1', PF_A, cap({ configured: 4 }));
-    const r = reservation({ pfs: [{ pfPciAddress: PF_A, linkType: 'ib', count: 2 }] });
+    const r = reservation({
+      pfs: [{ pfPciAddress: PF_A, linkType: 'ib', count: 2 }],
+      gpus: ['0000:18:00.0'],
+    });
     const out = await s.ledger.reserve(r, QUOTA_4);
     expect(out).toMatchObject({ kind: 'reserved', claims: [], provision: [] });
     expect(await s.ledger.get(r.podUid)).toEqual({ ...r, state: 'pending' });
@@ -187,8 +190,12 @@ describe.each(SUBJECTS)('ledger contract: %s', (_name, make) => {
         tenant: 'alpha',
         pfs: [{ pfPciAddress: PF_A, linkType: 'ib', count: 2 }],
         claims: [],
+        gpus: ['0000:18:00.0'],
       }),
     ]);
+    const { mirror, close } = await s.mirror();
+    expect(mirror.forNode('node-1').reservedGpus).toEqual(new Map([[r.podUid, ['0000:18:00.0']]]));
+    await close();
   });
 
   it('is idempotent per pod UID: the same node answers exists, another node elsewhere, nothing changes', async () => {

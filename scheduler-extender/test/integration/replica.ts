@@ -236,11 +236,19 @@ export function seedTenants(
 /** Creates a pod asking for VFs in the fake API; returns its identity (UID from the server). */
 export function createPod(
   fake: FakeKubeApiServer,
-  spec: { namespace: string; name: string; ib?: number; roce?: number; annotations?: Record<string, string> },
+  spec: {
+    namespace: string;
+    name: string;
+    ib?: number;
+    roce?: number;
+    gpus?: number;
+    annotations?: Record<string, string>;
+  },
 ): { namespace: string; name: string; uid: string } {
   let b = makePod().name(spec.name).namespace(spec.namespace);
   if ((spec.ib ?? 0) > 0) b = b.vfs('ib', spec.ib ?? 0);
   if ((spec.roce ?? 0) > 0) b = b.vfs('roce', spec.roce ?? 0);
+  if ((spec.gpus ?? 0) > 0) b = b.gpus(spec.gpus ?? 0);
   for (const [k, v] of Object.entries(spec.annotations ?? {})) b = b.annotation(k, v);
   const body = b.build() as { metadata: Record<string, unknown>; status?: unknown };
   delete body.metadata['uid'];

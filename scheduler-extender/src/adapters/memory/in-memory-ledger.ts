@@ -72,6 +72,7 @@ export class InMemoryLedger implements Ledger {
         node: r.node,
         tenant: r.tenant,
         pfs: r.pfs,
+        gpus: r.gpus,
         state: r.state,
         namespace: r.namespace,
         podName: r.podName,
@@ -171,6 +172,7 @@ export class InMemoryLedger implements Ledger {
       tenant: stored.tenant,
       pfs: pfs.map((p) => ({ ...p })),
       claims: [...claims],
+      gpus: [...stored.gpus],
       atMs,
     });
     if (record) this.emit({ type: 'bound', podUid: stored.podUid, node: stored.node, atMs });

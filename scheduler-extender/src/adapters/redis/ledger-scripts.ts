@@ -156,10 +156,15 @@ if ARGV[4] ~= '' then
   end
 end
 for _, pf in ipairs(claims) do redis.call('HSET', KEYS[5], pf, ARGV[2]) end
+local gpus = {}
+local okRec, rec = pcall(cjson.decode, ARGV[1])
+if okRec and type(rec) == 'table' and type(rec.gpus) == 'table' then
+  for _, g in ipairs(rec.gpus) do if type(g) == 'string' then table.insert(gpus, g) end end
+end
 redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'event',
   '{"type":"reserved","podUid":' .. js(ARGV[2]) .. ',"node":' .. js(ARGV[3]) .. ',"tenant":' ..
-  js(ARGV[4]) .. ',"pfs":' .. pfsJson(list) .. ',"claims":' .. strList(claims) .. ',"atMs":' ..
-  ARGV[7] .. '}')
+  js(ARGV[4]) .. ',"pfs":' .. pfsJson(list) .. ',"claims":' .. strList(claims) .. ',"gpus":' ..
+  strList(gpus) .. ',"atMs":' .. ARGV[7] .. '}')
 if record then
   redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'event',
     '{"type":"bound","podUid":' .. js(ARGV[2]) .. ',"node":' .. js(ARGV[3]) .. ',"atMs":' .. ARGV[7] .. '}')

@@ -106,6 +106,7 @@ export class RedisLedgerMirror {
       node: r.node,
       tenant: r.tenant,
       pfs: r.pfs,
+      gpus: r.gpus,
       state: r.state,
       namespace: r.namespace,
       podName: r.podName,
