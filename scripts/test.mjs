@@ -11,6 +11,7 @@ const steps = [
   ['type-check tests', 'npx', ['tsc', '-p', 'tsconfig.tests.json']],
   ['lint', 'npx', ['eslint', '.', '--max-warnings', '0']],
   ['format', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']],
+  ['README sections match the workspace READMEs', 'node', ['scripts/readme.mjs', '--check']],
   ['tests', 'npx', ['vitest', 'run', ...extra]],
 ];
 
