@@ -35,6 +35,8 @@ export interface SimConfig {
   readonly pendingTimeoutSeconds: number;
   readonly percentageOfNodesToScore: number;
   readonly schedulerThread: SchedulerThread;
+  /** Where the extender runs: `worker` (its own thread; needs REDIS_URL) or `inline`. */
+  readonly extenderThread: SchedulerThread;
   /** Wall-clock limit of the workload phase, in seconds (a safety net; 0 = none). */
   readonly maxWallSeconds: number;
   readonly redisUrl: string | undefined;
@@ -87,6 +89,7 @@ Ends with a report.
   --pending-timeout S        simulated seconds a job waits for all its pods before it is cancelled (default ${DEFAULTS.pendingTimeoutSeconds})
   --percentage-of-nodes-to-score P   kube-scheduler's setting; 0 = adaptive default (default 0)
   --scheduler-thread MODE    worker (default: the kube-scheduler stand-in gets its own thread) or inline
+  --extender-thread MODE     worker (default with REDIS_URL: the extender gets its own thread) or inline
   --max-wall S               stop the workload phase after S wall-clock seconds (default ${DEFAULTS.maxWallSeconds}; 0 = none)
   --log-level LEVEL          fatal, error (default), warn, info, debug, trace, silent
   --plain                    progress as plain lines, not a bar
@@ -188,6 +191,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
         'pending-timeout': { type: 'string' },
         'percentage-of-nodes-to-score': { type: 'string' },
         'scheduler-thread': { type: 'string' },
+        'extender-thread': { type: 'string' },
         'max-wall': { type: 'string' },
         'log-level': { type: 'string' },
         plain: { type: 'boolean' },
@@ -232,6 +236,15 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   const thread = s('scheduler-thread') ?? 'worker';
   if (thread !== 'worker' && thread !== 'inline')
     problems.push(`--scheduler-thread: "${thread}" is not one of worker, inline`);
+  const redisUrlRaw = env['REDIS_URL'];
+  const extenderThread =
+    s('extender-thread') ?? (redisUrlRaw !== undefined && redisUrlRaw !== '' ? 'worker' : 'inline');
+  if (extenderThread !== 'worker' && extenderThread !== 'inline')
+    problems.push(`--extender-thread: "${extenderThread}" is not one of worker, inline`);
+  else if (extenderThread === 'worker' && (redisUrlRaw === undefined || redisUrlRaw === ''))
+    problems.push(
+      '--extender-thread: worker needs REDIS_URL (the in-process store is not shared across threads)',
+    );
   const logLevel = s('log-level') ?? 'error';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     problems.push(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -264,6 +277,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       pendingTimeoutSeconds,
       percentageOfNodesToScore,
       schedulerThread: thread as SchedulerThread,
+      extenderThread: extenderThread as SchedulerThread,
       maxWallSeconds,
       redisUrl: redisUrl === undefined || redisUrl === '' ? undefined : redisUrl,
       logLevel: logLevel as SimConfig['logLevel'],

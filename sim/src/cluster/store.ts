@@ -118,6 +118,8 @@ class CountingQueue implements ProvisionQueue {
 
 export interface SimStore {
   readonly kind: 'memory' | 'redis';
+  /** Where the Redis store lives (Redis mode): another thread can connect to the same keys. */
+  readonly redis?: { readonly url: string; readonly keyPrefix: string };
   readonly reports: TeeReportStore;
   /** The extender's write side of the ledger. */
   readonly ledger: Ledger;
@@ -233,6 +235,7 @@ export function createRedisStore(url: string, logger: Logger): SimStore {
   const followers: { close(): Promise<void> }[] = [];
   return {
     kind: 'redis',
+    redis: { url, keyPrefix: keys.prefix },
     ready: async () => {
       await Promise.all([connected(agents.client), connected(extender)]);
     },

@@ -4,6 +4,9 @@
  * hosts; the embedded store; the extender on loopback HTTP (extender mode); the kube-scheduler
  * stand-in; the kubelet stand-in; the release of reservations when pods go.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import {
@@ -42,6 +45,7 @@ import { KubeletStandIn, type KubeletHooks } from '../kubelet/kubelet.js';
 import type { Progress } from '../progress.js';
 import { startScheduler, type SchedulerHandle } from '../scheduler/handle.js';
 import type { SchedulerEvent } from '../scheduler/protocol.js';
+import type { ExtenderThreadMessage, ExtenderThreadSetup } from '../extender/protocol.js';
 
 export type Mode = 'extender' | 'baseline';
 
@@ -64,14 +68,15 @@ export interface ClusterOptions {
   readonly provisionTimeoutMs: number;
   /** Redis for the agents and the extender; the embedded in-memory store when undefined. */
   readonly redisUrl: string | undefined;
+  /** Where the extender runs: this thread, or its own worker thread (Redis mode only). */
+  readonly extenderThread: 'worker' | 'inline';
 }
 
-/** The extender as the simulation runs it: the composed parts, its informers, its URL. */
+/** The extender as the simulation runs it. */
 export interface SimExtender {
-  readonly parts: ComposedExtender;
   readonly url: string;
-  readonly registry: Registry;
-  readonly subnetManager: InMemorySubnetManager;
+  /** Where it runs. */
+  readonly thread: 'worker' | 'inline';
   stop(): Promise<void>;
 }
 
@@ -158,7 +163,11 @@ export class SimCluster {
     }
     await store.start(logger);
     const extender =
-      o.mode === 'extender' ? await startExtender(api, store, o.provisionTimeoutMs, logger) : undefined;
+      o.mode !== 'extender'
+        ? undefined
+        : o.extenderThread === 'worker' && store.redis !== undefined && extenderWorkerFile() !== undefined
+          ? await startExtenderThread(api, store.redis, o.provisionTimeoutMs, logger)
+          : await startExtender(api, store, o.provisionTimeoutMs, logger);
 
     const kubelet = new KubeletStandIn({
       api,
@@ -278,16 +287,58 @@ async function startExtender(
   parts.duties?.start();
   const url = await parts.app.listen({ host: '127.0.0.1', port: 0 });
   return {
-    parts,
     url,
-    registry,
-    subnetManager,
+    thread: 'inline',
     stop: async () => {
       await parts.app.close();
       await parts.duties?.stop();
       await podInformer.stop();
       await tenantSource.stop();
       await disconnect();
+    },
+  };
+}
+
+/** The compiled extender worker, when this module runs from `dist/` (undefined from sources). */
+function extenderWorkerFile(): string | undefined {
+  const path = fileURLToPath(new URL('../extender/worker.js', import.meta.url));
+  return import.meta.url.endsWith('.js') && existsSync(path) ? path : undefined;
+}
+
+/** The extender in a worker thread of its own, on the run's Redis keys (extender/worker.ts). */
+async function startExtenderThread(
+  api: FakeKubeApiServer,
+  redis: { readonly url: string; readonly keyPrefix: string },
+  provisionTimeoutMs: number,
+  logger: Logger,
+): Promise<SimExtender> {
+  const file = extenderWorkerFile();
+  if (file === undefined) throw new Error('the extender worker is not built (run tsc -b)');
+  const setup: ExtenderThreadSetup = {
+    redisUrl: redis.url,
+    keyPrefix: redis.keyPrefix,
+    apiUrl: api.url,
+    provisionTimeoutMs,
+    logLevel: logger.level,
+  };
+  const worker = new Worker(file, { workerData: setup });
+  let stopped: (() => void) | undefined;
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.on('message', (m: ExtenderThreadMessage) => {
+      if (m.kind === 'listening') resolve(m.url);
+      else if (m.kind === 'failed') reject(new Error(`the extender thread failed to start: ${m.message}`));
+      else stopped?.();
+    });
+    worker.once('error', reject);
+  });
+  return {
+    url,
+    thread: 'worker',
+    stop: async () => {
+      const done = new Promise<void>((r) => (stopped = r));
+      worker.postMessage({ kind: 'stop' });
+      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+      await worker.terminate();
     },
   };
 }

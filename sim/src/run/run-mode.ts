@@ -103,6 +103,7 @@ export async function runMode(input: ModeRunInput): Promise<ModeRunOutput> {
     onProvisionAnswer: () => collector.provisionRequested(),
     provisionTimeoutMs: PROVISION_TIMEOUT_MS,
     redisUrl: config.redisUrl,
+    extenderThread: config.extenderThread,
     kubeletHooks: {
       onAdmitting: (pod, node) => {
         const rec = collector.pods.get(pod.metadata.uid ?? '');
