@@ -180,7 +180,11 @@ export async function startAgent(
     // Before the agent starts: recovery may lock PFs, and locks are refused until the kubelet
     // said which VFs are in use (an empty memory after a restart is not "nothing in use").
     const synced = await Promise.race([plugins.whenSynced().then(() => true), sleep(10_000, false)]);
-    if (!synced) logger.warn('the kubelet has not answered yet; PF resizes wait for it');
+    if (!synced)
+      logger.info(
+        { releaseGraceMs: config.devicePlugin.releaseGraceMs },
+        'VFs in use not confirmed by the kubelet yet (it is asked again; PF resizes wait for it)',
+      );
   }
   await agent.start();
   const address = await app.listen({ host: config.http.host, port: config.http.port });

@@ -153,6 +153,38 @@ describe('DevicePluginVfUsage', () => {
     });
   });
 
+  it('after a restart, trusts only a question asked a grace period after it started', () => {
+    let now = 1_000;
+    // The previous process answered Allocate at 990; the kubelet records it at 1_010.
+    const usage = new DevicePluginVfUsage({ nowMs: () => now });
+    now = 1_005;
+    usage.applyKubeletView({ held: new Map(), askedAtMs: 1_005, graceMs: 30 });
+    expect(usage.synced).toBe(false);
+    expect(usage.tryLockPf('pf-a')).toBe(false);
+    now = 1_029;
+    usage.applyKubeletView({ held: new Map(), askedAtMs: 1_029, graceMs: 30 });
+    expect(usage.synced).toBe(false);
+    now = 1_030;
+    const held = new Map<string, KubeletHeldVf>([
+      [
+        'pf-a.0',
+        {
+          vf: 'pf-a.0',
+          pf: 'pf-a',
+          resource: RESOURCE,
+          namespace: 'ns',
+          podName: 'p',
+          container: 'c',
+          podUid: null,
+        },
+      ],
+    ]);
+    usage.applyKubeletView({ held, askedAtMs: 1_030, graceMs: 30 });
+    expect(usage.synced).toBe(true);
+    expect(usage.tryLockPf('pf-a')).toBe(false);
+    expect(usage.tryLockPf('pf-b')).toBe(true);
+  });
+
   it('moves a VF the kubelet allocates again to its new container, and tells listeners', () => {
     let now = 1;
     const usage = new DevicePluginVfUsage({ nowMs: () => now });
@@ -178,7 +210,7 @@ describe('DevicePluginVfUsage', () => {
 
   it('keeps a lock or an allocation it made even when a listener throws', () => {
     const usage = new DevicePluginVfUsage();
-    usage.applyKubeletView({ held: new Map(), askedAtMs: 0, graceMs: 0 });
+    usage.applyKubeletView({ held: new Map(), askedAtMs: Date.now(), graceMs: 0 });
     usage.onLockChange(() => {
       throw new Error('listener bug');
     });

@@ -3,9 +3,12 @@
  * PF locks the agent takes before a resize. The two exclude each other atomically (all checks and
  * changes are synchronous, so no await can fall between a check and its change):
  *
- * - `tryLockPf` fails while any VF of the PF is in use, and also until the first reconcile with the
- *   kubelet has told the plugin which VFs are in use (after an agent restart the map is empty, and
- *   "empty" must not be mistaken for "nothing in use");
+ * - `tryLockPf` fails while any VF of the PF is in use, and also until a reconcile with the kubelet
+ *   has told the plugin which VFs are in use (after an agent restart the map is empty, and "empty"
+ *   must not be mistaken for "nothing in use"). Only an answer to a question asked at least the
+ *   grace period after this process started counts: the previous process may have answered an
+ *   Allocate just before it died, and the kubelet records that allocation only after the answer
+ *   (within the grace period, the same assumption that delays releases);
  * - `tryAllocate` fails, recording nothing, when any of the VFs' PFs is locked.
  *
  * The kubelet never tells a plugin that a container ended, so releases come from reconciling with
@@ -68,23 +71,28 @@ export class DevicePluginVfUsage implements VfUsage {
   readonly #listeners = new Set<() => void>();
   readonly #lockListeners = new Set<() => void>();
   readonly #nowMs: () => number;
+  readonly #startedAtMs: number;
   #synced = false;
   #syncWaiters: (() => void)[] = [];
 
   constructor(opts: { readonly nowMs?: () => number } = {}) {
     this.#nowMs = opts.nowMs ?? Date.now;
+    this.#startedAtMs = this.#nowMs();
   }
 
   inUse(): ReadonlyMap<string, DevicePluginAllocation> {
     return this.#inUse;
   }
 
-  /** True once a reconcile with the kubelet succeeded: in-use knowledge is complete. */
+  /**
+   * True once a reconcile with the kubelet succeeded on a question asked at least its grace period
+   * after this object was created: in-use knowledge is complete.
+   */
   get synced(): boolean {
     return this.#synced;
   }
 
-  /** Resolves after the first successful reconcile (at once if it happened). */
+  /** Resolves once `synced` turns true (at once if it is). */
   whenSynced(): Promise<void> {
     return this.#synced ? Promise.resolve() : new Promise((resolve) => this.#syncWaiters.push(resolve));
   }
@@ -152,7 +160,9 @@ export class DevicePluginVfUsage implements VfUsage {
    * Makes the record agree with what the kubelet reports: VFs it holds are recorded (with their
    * pod), VFs it no longer holds are released unless younger than the grace period at the time of
    * the question (the kubelet records an allocation only after Allocate returned). The first call
-   * marks the usage synced.
+   * whose question was asked at least `graceMs` after this object was created marks the usage
+   * synced; earlier answers may miss an allocation a previous agent process made just before it
+   * stopped.
    */
   applyKubeletView(view: KubeletView): ApplyOutcome {
     const released: DevicePluginAllocation[] = [];
@@ -193,7 +203,7 @@ export class DevicePluginVfUsage implements VfUsage {
       });
       changed = true;
     }
-    if (!this.#synced) {
+    if (!this.#synced && view.askedAtMs >= this.#startedAtMs + view.graceMs) {
       this.#synced = true;
       for (const w of this.#syncWaiters.splice(0)) w();
     }

@@ -43,7 +43,14 @@ export async function recover(ctx: AgentContext, resizer: Resizer): Promise<Reco
           );
         resumed = op.pf;
       } else {
-        ctx.logger.warn({ pf: op.pf }, 'a VF of the PF is in use; the interrupted resize is abandoned');
+        // Refused while a VF of the PF is in use, or while the device plugin has not yet confirmed
+        // with the kubelet which VFs are (after a restart that takes its release grace period).
+        // The host is left as it is, and reported as it is: VFs not fully configured are not
+        // ready, and the planner converges the PF when it is next needed.
+        ctx.logger.warn(
+          { pf: op.pf },
+          'the PF cannot be locked (a VF is in use, or usage is not confirmed yet); the interrupted resize is abandoned',
+        );
       }
       await resizer.release(op.pf, op.owner);
     } else {
