@@ -1,7 +1,8 @@
 /**
  * Just enough of kustomize to test deploy/ offline (no kubectl on a fresh machine): resources
  * (files and directories with a kustomization), `namespace`, strategic-merge `patches` (lists of
- * named objects merged by name, `$patch: delete`), and `configMapGenerator` with `files`.
+ * named objects merged by name, `$patch: delete`), and `configMapGenerator` with `files` (and the
+ * `labels`/`annotations` of `generatorOptions`).
  * Anything else in a kustomization is an error, so this never silently renders something else
  * than kustomize would.
  */
@@ -12,7 +13,12 @@ import { parseAllDocuments } from 'yaml';
 export type K8sObject = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 } & Record<string, unknown>;
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -90,14 +96,28 @@ export function build(dir: string): K8sObject[] {
     objects.push(...(statSync(path).isDirectory() ? build(path) : readYamlObjects(path)));
   }
   const gen = (k['configMapGenerator'] as { name: string; files?: string[] }[] | undefined) ?? [];
-  const noHash = (k['generatorOptions'] as { disableNameSuffixHash?: boolean } | undefined)
-    ?.disableNameSuffixHash;
+  const options = k['generatorOptions'] as
+    | {
+        disableNameSuffixHash?: boolean;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      }
+    | undefined;
+  for (const key of Object.keys(options ?? {}))
+    if (!['disableNameSuffixHash', 'labels', 'annotations'].includes(key))
+      throw new Error(`${file}: generatorOptions.${key} is not supported by the test renderer`);
   for (const g of gen) {
-    if (noHash !== true)
+    if (options?.disableNameSuffixHash !== true)
       throw new Error(`${file}: configMapGenerator needs generatorOptions.disableNameSuffixHash`);
     const data: Record<string, string> = {};
     for (const f of g.files ?? []) data[basename(f)] = readFileSync(join(dir, f), 'utf8');
-    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.name }, data });
+    // generatorOptions' labels and annotations go on every generated object, as kustomize does.
+    const metadata = {
+      name: g.name,
+      ...(options.labels === undefined ? {} : { labels: { ...options.labels } }),
+      ...(options.annotations === undefined ? {} : { annotations: { ...options.annotations } }),
+    };
+    objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata, data });
   }
   for (const p of (k['patches'] as { path: string }[] | undefined) ?? []) {
     for (const patch of readYamlObjects(join(dir, p.path))) {
