@@ -18,6 +18,8 @@
  * character cannot be indexed. Removal rebuilds the table (nodes leave rarely).
  */
 
+import { copyBytes, viewOf } from './bytes.js';
+
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const EMPTY = 0;
@@ -113,6 +115,7 @@ export class NameIndex {
   private offsets = new Uint32Array(16);
   private lengths = new Uint16Array(16);
   private bytes = new Uint8Array(1024);
+  private bytesView = viewOf(this.bytes);
   private used = 0;
   /**
    * Per slot, a private flat copy of the name, made when it is indexed (so the copies of a
@@ -159,12 +162,13 @@ export class NameIndex {
     return this.lengths[slot] ?? 0;
   }
 
-  /** Copies the name indexed at `slot` into `out` at `offset`; returns the offset after it. */
-  copyName(slot: number, out: Uint8Array, offset: number): number {
-    const o = this.offsets[slot] as number;
+  /**
+   * Copies the name indexed at `slot` into `out` at `offset` (room for `nameLength(slot)` bytes
+   * is the caller's business); returns the offset after it.
+   */
+  copyName(slot: number, out: DataView, offset: number): number {
     const len = this.lengths[slot] as number;
-    const bytes = this.bytes;
-    for (let i = 0; i < len; i++) out[offset + i] = bytes[o + i] as number;
+    copyBytes(out, offset, this.bytesView, this.offsets[slot] as number, len);
     return offset + len;
   }
 
@@ -261,5 +265,6 @@ export class NameIndex {
     const next = new Uint8Array(Math.max(this.bytes.length * 2, this.used + extra));
     next.set(this.bytes.subarray(0, this.used));
     this.bytes = next;
+    this.bytesView = viewOf(next);
   }
 }
