@@ -302,8 +302,8 @@ beforeAll(async () => {
   // 4. Traffic while it scrapes.
   await kubelet.waitFor('the IB device plugin', () => kubelet?.devices(VF_RESOURCE.ib).length === 4);
   await kubelet.allocate(VF_RESOURCE.ib, { count: 1, namespace: 'elsewhere', pod: 'foreign' });
-  // A provisioning request for a PF the node does not have (UNKNOWN_PF), twice: the first failure
-  // creates the series (at 1, which increase() cannot see), the second moves it.
+  // One provisioning request for a PF the node does not have (UNKNOWN_PF). The agent creates the
+  // failure series at 0 for every code, so increase() sees this first failure.
   const keys = new RedisKeys({ prefix: keyPrefix });
   const badRequest = async (id: string) =>
     redis?.xadd(
@@ -321,13 +321,13 @@ beforeAll(async () => {
         deadlineMs: Date.now() + 60_000,
       }),
     );
-  await badRequest('e2e-bad-pf-1');
   const failures = `rdmasched_agent_provision_failures_total{node="${DP_NODE}", code="UNKNOWN_PF"}`;
-  await until('the first provisioning failure scraped', async () =>
-    (await prom?.query(failures))?.length === 1 ? true : undefined,
-  );
+  await until('the failure series scraped at 0 before any failure', async () => {
+    const v = await prom?.query(failures);
+    return v?.length === 1 && v[0]?.value === 0 ? true : undefined;
+  });
   await sleep(1500);
-  await badRequest('e2e-bad-pf-2');
+  await badRequest('e2e-bad-pf-1');
   await driveTraffic(cluster);
   kubelet.release('elsewhere', 'foreign');
   await sleep(3000);

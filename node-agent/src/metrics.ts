@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { VfState } from '@rdmasched/contracts';
-import type { AgentCode } from './errors.js';
+import { AGENT_CODES, type AgentCode } from './errors.js';
 
 export interface PortCounterSample {
   readonly pf: string;
@@ -121,6 +121,12 @@ export class AgentMetrics {
       labelNames: ['kind'] as const,
       registers: [registry],
     });
+    // Every known series starts at 0, so increase() sees the first failure too (a counter that
+    // appears at 1 has no earlier sample to rise from).
+    for (const code of Object.keys(AGENT_CODES) as AgentCode[])
+      if (code !== 'OK') this.provisionFailures.inc({ code }, 0);
+    for (const kind of ['report', 'heartbeat']) this.publishes.inc({ kind }, 0);
+    for (const kind of ['report', 'heartbeat', 'invalid']) this.publishErrors.inc({ kind }, 0);
     this.discoveryDuration = new Histogram({
       name: 'rdmasched_agent_discovery_duration_seconds',
       help: 'Time of one discovery pass over sysfs.',

@@ -102,8 +102,8 @@ export function composeExtender(o: ComposeOptions): ComposedExtender {
     policy: o.policy,
     ...(o.staleAfterHeartbeats === undefined ? {} : { staleAfterHeartbeats: o.staleAfterHeartbeats }),
   });
-  const metrics = new LedgerMetrics(o.registry, mirror);
   const kube = o.kube;
+  const metrics = new LedgerMetrics(o.registry, mirror, kube?.tenants);
   const tenancy =
     kube === undefined
       ? undefined

@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LedgerMirror } from '../core/ledger-mirror.js';
+import type { TenantDirectory } from '../core/tenant-catalog.js';
 
 export const NO_TENANT_LABEL = '(none)';
 
@@ -26,7 +27,7 @@ export class LedgerMetrics {
   readonly statusWrites: Counter<'result'>;
   readonly leader: Gauge;
 
-  constructor(registry: Registry, mirror?: LedgerMirror) {
+  constructor(registry: Registry, mirror?: LedgerMirror, tenants?: TenantDirectory) {
     const registers = [registry];
     this.tenantFilter = new Counter({
       name: 'rdmasched_extender_tenant_filter_total',
@@ -65,6 +66,11 @@ export class LedgerMetrics {
       labelNames: ['kind'],
       registers,
     });
+    // Known series start at 0 so that increase() sees the first one too.
+    for (const kind of ['orphan_released', 'expired_released', 'marked_bound', 'recorded', 'claim_nudged'])
+      this.repairs.inc({ kind }, 0);
+    for (const cause of ['pod_ended', 'pod_deleted', 'bind_failed', 'expired', 'orphan'])
+      this.releases.inc({ cause }, 0);
     this.reconcileRuns = new Counter({
       name: 'rdmasched_extender_reconcile_runs_total',
       help: 'Reconcile passes, by result (ok, failed).',
@@ -125,5 +131,20 @@ export class LedgerMetrics {
         },
       });
     }
+    if (tenants !== undefined)
+      new Gauge({
+        name: 'rdmasched_extender_tenant_quota_vfs',
+        help: "Each tenant's VF quota per link type, from its RdmaTenant (no series: not limited).",
+        labelNames: ['tenant', 'link_type'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of tenants.tenants())
+            for (const lt of ['ib', 'roce'] as const) {
+              const q = t.quota[lt];
+              if (q !== undefined) this.set({ tenant: tenantLabel(t.name), link_type: lt }, q);
+            }
+        },
+      });
   }
 }
