@@ -103,3 +103,41 @@ describe('GPUs promised to reservations', () => {
     expect(computeCapacity(viewOf(r), undefined).freeGpus).toEqual([0, 1, 2]);
   });
 });
+
+describe('GPUs of pods that are gone, in a report that lags', () => {
+  // The report was taken while `gone` still ran: it holds a VF and g0, g1 are marked allocated.
+  const r = makeReport()
+    .gpus(3, undefined, 2)
+    .pf({ numVfs: 4, configured: 4, inUse: ['gone'] })
+    .build();
+  const g = (i: number) => r.gpus[i]?.pciAddress ?? '';
+
+  it('a GPU named by the released reservation of a pod the report still shows running is free', () => {
+    const c = computeCapacity(viewOf(r), ledger({ releasedGpus: new Map([['gone', [g(0)]]]) }));
+    // g0: the report predates the pod's end; g1: allocated and named by no gone pod.
+    expect(c.freeGpus).toEqual([0, 2]);
+    expect(computeCapacity(viewOf(r), ledger({})).freeGpus).toEqual([2]);
+  });
+
+  it('once the report no longer shows the pod, the report says whether the GPU is allocated', () => {
+    // A later report: `gone` holds no VF any more, yet g0 is still allocated (another pod has it).
+    const later = makeReport()
+      .gpus(3, undefined, 2)
+      .pf({ numVfs: 4, configured: 4, inUse: ['other'] })
+      .build();
+    const c = computeCapacity(viewOf(later), ledger({ releasedGpus: new Map([['gone', [g(0)]]]) }));
+    expect(c.freeGpus).toEqual([2]);
+  });
+
+  it('a freed GPU that a waiting pod was promised is still taken', () => {
+    const c = computeCapacity(
+      viewOf(r),
+      ledger({
+        podUids: new Set(['waiting']),
+        reservedGpus: new Map([['waiting', [g(0)]]]),
+        releasedGpus: new Map([['gone', [g(0)]]]),
+      }),
+    );
+    expect(c.freeGpus).toEqual([2]);
+  });
+});

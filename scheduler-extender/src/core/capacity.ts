@@ -38,7 +38,9 @@ export interface NodeCapacity {
    * GPUs (indices into view.gpus) a pod can have now: not allocated in the report, and not named
    * by the reservation of a pod the kubelet has not admitted yet (the report marks a GPU allocated
    * only once the pod runs; counting the reservation's GPUs meanwhile stops pods scheduled back to
-   * back from being planned onto the same GPUs).
+   * back from being planned onto the same GPUs). A GPU the report marks allocated is free when
+   * the released reservation of a gone pod named it and the report still shows that pod holding
+   * VFs: the report predates the pod's end, and the kubelet freed its devices with it.
    */
   readonly freeGpus: readonly number[];
 }
@@ -50,8 +52,15 @@ export function freeGpusOf(view: NodeView, reservations: NodeReservations | unde
     if (view.admittedPods.has(pod)) continue;
     for (const g of gpus) promised.add(g);
   }
+  // Allocated in a report taken before their pod went: free now (see NodeCapacity.freeGpus).
+  const freed = new Set<string>();
+  for (const [pod, gpus] of reservations?.releasedGpus ?? []) {
+    if (!view.admittedPods.has(pod)) continue;
+    for (const g of gpus) freed.add(g);
+  }
   const out: number[] = [];
-  for (const g of view.gpus) if (!g.allocated && !promised.has(g.pciAddress)) out.push(g.index);
+  for (const g of view.gpus)
+    if ((!g.allocated || freed.has(g.pciAddress)) && !promised.has(g.pciAddress)) out.push(g.index);
   return out;
 }
 

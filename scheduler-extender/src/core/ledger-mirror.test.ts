@@ -1,6 +1,6 @@
 import type { LedgerEvent } from '@rdmasched/contracts';
 import { describe, expect, it } from 'vitest';
-import { LedgerMirror } from './ledger-mirror.js';
+import { LedgerMirror, RELEASED_GPUS_KEPT } from './ledger-mirror.js';
 
 const PF = '0000:1a:00.0';
 const reserved = (podUid: string, count: number, node = 'n1', tenant = 't'): LedgerEvent => ({
@@ -85,5 +85,35 @@ describe('LedgerMirror', () => {
     expect(new Set(tenants)).toEqual(new Set(['x', 'y']));
     expect(m.loaded).toBe(true);
     expect(m.forNode('never-seen').reservedByPf.size).toBe(0);
+  });
+
+  it("keeps the GPUs of a released reservation for the node's lagging report, a bounded number, until the pod reserves again", () => {
+    const m = new LedgerMirror();
+    const withGpus = (podUid: string, gpus: string[]): LedgerEvent => ({
+      ...reserved(podUid, 1),
+      gpus,
+    });
+    m.apply(withGpus('a', ['0000:18:00.0']));
+    m.apply(reserved('no-gpu', 1));
+    expect(m.forNode('n1').releasedGpus?.size).toBe(0);
+    m.apply(released('a', 1));
+    m.apply(released('no-gpu', 1));
+    expect(m.forNode('n1').reservedGpus?.size).toBe(0);
+    expect(m.forNode('n1').releasedGpus).toEqual(new Map([['a', ['0000:18:00.0']]]));
+    // A release on another node, or of a pod never mirrored, records nothing.
+    m.apply(released('unknown', 1));
+    expect(m.forNode('n1').releasedGpus?.size).toBe(1);
+    // Reserved again (same UID): promised, not freed.
+    m.apply(withGpus('a', ['0000:19:00.0']));
+    expect(m.forNode('n1').releasedGpus?.size).toBe(0);
+    for (let i = 0; i < RELEASED_GPUS_KEPT + 5; i++) {
+      m.apply(withGpus(`p${i}`, ['0000:18:00.0']));
+      m.apply(released(`p${i}`, 1));
+    }
+    const kept = [...(m.forNode('n1').releasedGpus?.keys() ?? [])];
+    expect(kept).toHaveLength(RELEASED_GPUS_KEPT);
+    // The oldest go first.
+    expect(kept[0]).toBe('p5');
+    expect(kept.at(-1)).toBe(`p${RELEASED_GPUS_KEPT + 4}`);
   });
 });

@@ -38,7 +38,15 @@ interface MutableNode {
   readonly resizeClaims: Map<string, string>;
   readonly podUids: Set<string>;
   readonly reservedGpus: Map<string, readonly string[]>;
+  readonly releasedGpus: Map<string, readonly string[]>;
 }
+
+/**
+ * Released reservations whose GPUs a node keeps (NodeReservations.releasedGpus): enough for the
+ * pods that end on one node within one report's lag; older ones are dropped, which only makes the
+ * capacity model trust the (lagging) report again.
+ */
+export const RELEASED_GPUS_KEPT = 32;
 
 interface MutableUsage {
   ib: number;
@@ -51,6 +59,7 @@ const EMPTY_NODE: NodeReservations = Object.freeze({
   resizeClaims: new Map<string, string>(),
   podUids: new Set<string>(),
   reservedGpus: new Map<string, readonly string[]>(),
+  releasedGpus: new Map<string, readonly string[]>(),
 });
 
 export const NO_USAGE: TenantUsage = Object.freeze({ ib: 0, roce: 0, pods: 0 });
@@ -124,7 +133,13 @@ export class LedgerMirror implements ReservationView {
   private node(name: string): MutableNode {
     let n = this.nodes.get(name);
     if (n === undefined) {
-      n = { reservedByPf: new Map(), resizeClaims: new Map(), podUids: new Set(), reservedGpus: new Map() };
+      n = {
+        reservedByPf: new Map(),
+        resizeClaims: new Map(),
+        podUids: new Set(),
+        reservedGpus: new Map(),
+        releasedGpus: new Map(),
+      };
       this.nodes.set(name, n);
     }
     return n;
@@ -144,6 +159,7 @@ export class LedgerMirror implements ReservationView {
     const n = this.node(r.node);
     n.podUids.add(r.podUid);
     if (r.gpus !== undefined && r.gpus.length > 0) n.reservedGpus.set(r.podUid, r.gpus);
+    n.releasedGpus.delete(r.podUid);
     const u = this.tenantEntry(r.tenant);
     u.pods++;
     for (const p of r.pfs) {
@@ -209,6 +225,14 @@ export class LedgerMirror implements ReservationView {
         const r = this.byUid.get(e.podUid);
         if (r === undefined || r.node !== e.node) return;
         this.remove(r);
+        if (r.gpus !== undefined && r.gpus.length > 0) {
+          const kept = this.node(r.node).releasedGpus;
+          kept.set(r.podUid, r.gpus);
+          for (const oldest of kept.keys()) {
+            if (kept.size <= RELEASED_GPUS_KEPT) break;
+            kept.delete(oldest);
+          }
+        }
         this.notifyNode(r.node);
         this.notifyTenant(r.tenant);
         return;

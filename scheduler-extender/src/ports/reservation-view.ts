@@ -22,6 +22,14 @@ export interface NodeReservations {
    * allocated; the capacity model counts them as taken meanwhile. Absent: none.
    */
   readonly reservedGpus?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * GPUs named by the reservations of pods that are gone (their reservation was released: the pod
+   * ended or was deleted), by pod UID, most recent last, a bounded number per node. The node
+   * report lags such a release (the agent republishes after the kubelet freed the devices): while
+   * a report still shows the gone pod holding VFs it predates the release, and the capacity model
+   * counts these GPUs as free even though that report marks them allocated. Absent: none.
+   */
+  readonly releasedGpus?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ReservationView {
