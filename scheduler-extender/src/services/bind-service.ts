@@ -245,6 +245,7 @@ export class BindService {
       const out = await this.o.ledger.reserve(wanted, quota);
       switch (out.kind) {
         case 'reserved':
+          this.assume(out.reservation, out.claims);
           return { reservation: out.reservation, needs: out.provision };
         case 'exists':
           log.info('the pod already holds a reservation on this node (retried bind)');
@@ -264,6 +265,26 @@ export class BindService {
       }
     }
     return fail('RESERVATION_REFUSED', 'the pod reservation kept changing; try again');
+  }
+
+  /**
+   * Read-your-writes, as kube-scheduler assumes a pod before binding it: the reservation just
+   * written goes into this replica's ledger mirror now, not only when the ledger's event stream
+   * delivers it (Redis: a stream read later, tens of ms under load). Without it, the next pods'
+   * filter, prioritize and bind would plan onto the GPUs it names (the ledger's script checks VFs,
+   * not GPUs). Idempotent: the mirror replaces a reservation by pod UID when the event arrives.
+   */
+  private assume(r: Reservation, claims: readonly string[]): void {
+    this.o.mirror.apply({
+      type: 'reserved',
+      podUid: r.podUid,
+      node: r.node,
+      tenant: r.tenant,
+      pfs: r.pfs,
+      claims: [...claims],
+      gpus: r.gpus,
+      atMs: Math.max(0, Math.floor(r.createdAtMs)),
+    });
   }
 
   private async provision(r: Reservation, needs: readonly ProvisionNeed[], log: Logger): Promise<void> {

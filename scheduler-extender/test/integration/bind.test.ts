@@ -147,6 +147,35 @@ describe('bind', () => {
     );
   });
 
+  it("a replica plans the next pod with its own reservation before the ledger's event stream delivers it", async () => {
+    const keys = newKeys();
+    await publishNode(
+      conns.client(),
+      keys,
+      makeReport('gpu-node')
+        .reportedAtMs(Date.now())
+        .gpus(2, { switch: 'a' })
+        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
+        .build(),
+    );
+    const r = await startReplica({ connections: conns, keys, fake });
+    replicas.push(r);
+    await r.ready();
+    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    // As if the stream lagged: from here on the mirror sees only what the replica applies itself.
+    await r.stopFollowingLedger();
+    const a = createPod(fake, { namespace: 'ml-train', name: 'lag-a', ib: 1, gpus: 1 });
+    const b = createPod(fake, { namespace: 'ml-train', name: 'lag-b', ib: 1, gpus: 1 });
+    expect(await bindOver(r, a, 'gpu-node')).toBe('');
+    expect(r.x.mirror.reservation(a.uid)?.gpus).toEqual((await r.ledger.get(a.uid))?.gpus);
+    expect(await bindOver(r, b, 'gpu-node')).toBe('');
+    const ga = (await r.ledger.get(a.uid))?.gpus;
+    const gb = (await r.ledger.get(b.uid))?.gpus;
+    expect(ga).toHaveLength(1);
+    expect(gb).toHaveLength(1);
+    expect(gb).not.toEqual(ga);
+  });
+
   it('writes the RoCE VLAN of the tenant for pods with RoCE VFs', async () => {
     const { r } = await setup();
     const pod = createPod(fake, { namespace: 'storage', name: 'ceph-0', roce: 1 });

@@ -129,6 +129,8 @@ export interface Replica {
   readonly ledger: RedisLedger;
   /** Everything loaded and listed (what /readyz waits for). */
   ready(): Promise<void>;
+  /** Stops reading the ledger's event stream: the mirror then holds only what this replica applies itself. */
+  stopFollowingLedger(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -203,6 +205,7 @@ export async function startReplica(o: ReplicaOptions): Promise<Replica> {
         'replica ready',
       );
     },
+    stopFollowingLedger: () => follower.close(),
     async close() {
       if (closed) return;
       closed = true;
