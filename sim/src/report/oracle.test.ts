@@ -101,6 +101,33 @@ describe('AlignmentOracle', () => {
     expect(o.alignedPlacementExisted(request(), 'q', 'a', ['a'], lookup)).toBe(false);
   });
 
+  it("on the pod's own node, other pods' promised GPUs stay taken", () => {
+    // 9c and 9d (PXB to the RoCE PF) are promised to `q`, which the kubelet has not admitted yet;
+    // `p` (judged) holds a reservation on the node too, naming 18 (SYS).
+    const reservations = {
+      reservedByPf: new Map([[ROCE_PF, 2]]),
+      resizeClaims: new Map<string, string>(),
+      podUids: new Set(['p', 'q']),
+      reservedGpus: new Map([
+        ['q', ['0000:9c:00.0', '0000:9d:00.0']],
+        ['p', ['0000:18:00.0']],
+      ]),
+    };
+    const o = new AlignmentOracle({
+      policy: 'pack',
+      onDemandProvisioning: true,
+      ownReservation: (uid) => (uid === 'p' ? new Map([[ROCE_PF, 1]]) : undefined),
+    });
+    expect(o.alignedPlacementExisted(request(), 'p', 'a', ['a'], (n) => state(n, { reservations }))).toBe(
+      false,
+    );
+    // Without q's promise an aligned placement exists.
+    const mine = { ...reservations, reservedGpus: new Map([['p', ['0000:18:00.0']]]) };
+    expect(
+      o.alignedPlacementExisted(request(), 'p', 'a', ['a'], (n) => state(n, { reservations: mine })),
+    ).toBe(true);
+  });
+
   it('offers only configured VFs without on-demand provisioning', () => {
     // The reference host's VFs exist but are not configured: a static cluster has none to give.
     const o = new AlignmentOracle({ policy: 'pack', onDemandProvisioning: false });

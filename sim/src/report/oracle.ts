@@ -188,5 +188,10 @@ function without(
     else reservedByPf.delete(pf);
   }
   const resizeClaims = new Map([...r.resizeClaims].filter(([, owner]) => owner !== podUid));
-  return { reservedByPf, resizeClaims, podUids };
+  // Other pods' GPUs stay promised (or freed) as the extender counts them; only the pod's own go.
+  const reservedGpus = new Map(r.reservedGpus ?? []);
+  reservedGpus.delete(podUid);
+  const releasedGpus = new Map(r.releasedGpus ?? []);
+  releasedGpus.delete(podUid);
+  return { reservedByPf, resizeClaims, podUids, reservedGpus, releasedGpus };
 }
