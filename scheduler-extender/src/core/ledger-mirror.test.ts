@@ -90,7 +90,7 @@ describe('LedgerMirror', () => {
   it("keeps the GPUs of a released reservation for the node's lagging report, a bounded number, until the pod reserves again", () => {
     const m = new LedgerMirror();
     const withGpus = (podUid: string, gpus: string[]): LedgerEvent => ({
-      ...reserved(podUid, 1),
+      ...(reserved(podUid, 1) as Extract<LedgerEvent, { type: 'reserved' }>),
       gpus,
     });
     m.apply(withGpus('a', ['0000:18:00.0']));
