@@ -15,15 +15,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ProvisionResult, Reservation } from '@rdmasched/contracts';
 import type { Logger } from 'pino';
-import type { LedgerMirror } from '../core/ledger-mirror.js';
-import { podRequestFrom } from '../core/pod-request.js';
+import type { LedgerMirror, MirroredReservation } from '../core/ledger-mirror.js';
+import { podRequestFrom, type PodRequest } from '../core/pod-request.js';
 import { bindingAnnotations, provisionRequests, reservationOf } from '../core/reservation-plan.js';
 import type { Snapshot } from '../core/snapshot.js';
 import type { TenantAdmission } from '../core/tenancy.js';
 import type { TenantInfo } from '../core/tenant-catalog.js';
 import type { BindFailureCode } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
-import { NO_QUOTA, type Ledger, type ProvisionNeed } from '../ports/ledger.js';
+import { NO_QUOTA, type Ledger, type ProvisionNeed, type ReserveOutcome } from '../ports/ledger.js';
 import type { PodApi, PodCache, PodSummary } from '../ports/pod-api.js';
 import type { ProvisioningChannel } from '../ports/provisioning.js';
 import { tenantLabel, type LedgerMetrics } from './ledger-metrics.js';
@@ -73,6 +73,8 @@ const fail = (code: BindFailureCode, message: string): never => {
 export class BindService {
   private readonly inflight = new Map<string, Promise<BindResult>>();
   private readonly marking = new Set<Promise<void>>();
+  /** Per node: the tail of the binds planning and reserving there (see oneAtATime). */
+  private readonly planning = new Map<string, Promise<void>>();
 
   constructor(private readonly o: BindServiceOptions) {}
 
@@ -150,7 +152,7 @@ export class BindService {
     log: Logger,
     setTenant: (t: TenantInfo | undefined) => void,
   ): Promise<{ ok: true; reservation: Reservation | undefined; provisioned: boolean }> {
-    const { ledger, snapshot } = this.o;
+    const { ledger } = this.o;
     if (pod.nodeName !== undefined) {
       if (pod.nodeName !== args.node)
         fail('ALREADY_BOUND', `pod is already assigned to node ${pod.nodeName}`);
@@ -178,6 +180,51 @@ export class BindService {
       setTenant(tenant);
       if (a.kind === 'denied') fail('TENANCY_DENIED', a.reason.text);
     }
+    // Plan and reserve one pod at a time per node: a bind planning while another's reservation
+    // on the node is still on its way to the ledger would not see it (its GPUs above all: the
+    // ledger's script checks VFs only). Other nodes, provisioning and the Binding do not wait.
+    const { reservation, needs } = await this.oneAtATime(args.node, () =>
+      this.planAndReserve(args, pod, request, tenant, log),
+    );
+    try {
+      if (needs.length > 0) await this.provision(reservation, needs, log);
+      await this.createBinding(args, pod, reservation, bindingAnnotations(reservation, tenant), log);
+    } catch (err: unknown) {
+      const released = await ledger
+        .release(reservation.podUid, { node: reservation.node })
+        .catch(() => undefined);
+      if (released !== undefined) this.o.metrics.releases.inc({ cause: 'bind_failed' });
+      throw err;
+    }
+    this.markBoundLater(reservation, log);
+    return { ok: true, reservation, provisioned: needs.length > 0 };
+  }
+
+  /** Runs `fn` after every earlier call for the same node settled (a per-node queue). */
+  private async oneAtATime<T>(node: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.planning.get(node) ?? Promise.resolve();
+    let done = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = before.then(() => mine);
+    this.planning.set(node, tail);
+    await before;
+    try {
+      return await fn();
+    } finally {
+      done();
+      if (this.planning.get(node) === tail) this.planning.delete(node);
+    }
+  }
+
+  /** Decides the placement on the node from the snapshot and reserves it in the ledger. */
+  private async planAndReserve(
+    args: BindArgs,
+    pod: PodSummary,
+    request: PodRequest,
+    tenant: TenantInfo | undefined,
+    log: Logger,
+  ): Promise<{ reservation: Reservation; needs: readonly ProvisionNeed[] }> {
+    const { snapshot } = this.o;
     const now = this.o.clock.nowMs();
     const view = snapshot.get(args.node);
     if (view === undefined) fail('UNKNOWN_NODE', `no report from the node agent of ${args.node}`);
@@ -197,19 +244,7 @@ export class BindService {
       nowMs: now,
       ttlMs: this.o.reservationTtlMs,
     });
-    const { reservation, needs } = await this.reserve(wanted, tenant, log);
-    try {
-      if (needs.length > 0) await this.provision(reservation, needs, log);
-      await this.createBinding(args, pod, reservation, bindingAnnotations(reservation, tenant), log);
-    } catch (err: unknown) {
-      const released = await ledger
-        .release(reservation.podUid, { node: reservation.node })
-        .catch(() => undefined);
-      if (released !== undefined) this.o.metrics.releases.inc({ cause: 'bind_failed' });
-      throw err;
-    }
-    this.markBoundLater(reservation, log);
-    return { ok: true, reservation, provisioned: needs.length > 0 };
+    return this.reserve(wanted, tenant, log);
   }
 
   /**
@@ -242,17 +277,31 @@ export class BindService {
   ): Promise<{ reservation: Reservation; needs: readonly ProvisionNeed[] }> {
     const quota = tenant?.quota ?? NO_QUOTA;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const out = await this.o.ledger.reserve(wanted, quota);
+      // Assumed while the ledger writes it: filter and prioritize answered meanwhile (the next
+      // pods' scheduling cycles) see it too; undone unless the ledger took exactly this.
+      const before = this.o.mirror.reservation(wanted.podUid);
+      this.assume(wanted, []);
+      let out: ReserveOutcome;
+      try {
+        out = await this.o.ledger.reserve(wanted, quota);
+      } catch (err: unknown) {
+        this.unassume(wanted, before);
+        throw err;
+      }
       switch (out.kind) {
         case 'reserved':
           this.assume(out.reservation, out.claims);
           return { reservation: out.reservation, needs: out.provision };
         case 'exists':
+          this.unassume(wanted, before);
+          if (this.o.mirror.reservation(wanted.podUid) === undefined) this.assume(out.reservation, []);
           log.info('the pod already holds a reservation on this node (retried bind)');
           return { reservation: out.reservation, needs: out.provision };
         case 'rejected':
+          this.unassume(wanted, before);
           return fail('RESERVATION_REFUSED', `${out.code}: ${out.message}`);
         case 'elsewhere':
+          this.unassume(wanted, before);
           if (out.reservation.state === 'bound')
             return fail('ALREADY_BOUND', `pod holds a bound reservation on node ${out.reservation.node}`);
           // An abandoned attempt on another node (its bind failed without releasing): replace it.
@@ -268,7 +317,7 @@ export class BindService {
   }
 
   /**
-   * Read-your-writes, as kube-scheduler assumes a pod before binding it: the reservation just
+   * Read-your-writes, as kube-scheduler assumes a pod before binding it: the reservation being
    * written goes into this replica's ledger mirror now, not only when the ledger's event stream
    * delivers it (Redis: a stream read later, tens of ms under load). Without it, the next pods'
    * filter, prioritize and bind would plan onto the GPUs it names (the ledger's script checks VFs,
@@ -285,6 +334,19 @@ export class BindService {
       gpus: r.gpus,
       atMs: Math.max(0, Math.floor(r.createdAtMs)),
     });
+  }
+
+  /** Undoes `assume(wanted)`: the mirror holds again what it held for the pod before. */
+  private unassume(wanted: Reservation, before: MirroredReservation | undefined): void {
+    const atMs = Math.max(0, Math.floor(wanted.createdAtMs));
+    if (before === undefined) {
+      const { podUid, node, tenant, pfs } = wanted;
+      this.o.mirror.apply({ type: 'released', podUid, node, tenant, pfs, atMs });
+      return;
+    }
+    const { podUid, node, tenant } = before;
+    const [pfs, gpus] = [[...before.pfs], [...(before.gpus ?? [])]];
+    this.o.mirror.apply({ type: 'reserved', podUid, node, tenant, pfs, claims: [], gpus, atMs });
   }
 
   private async provision(r: Reservation, needs: readonly ProvisionNeed[], log: Logger): Promise<void> {

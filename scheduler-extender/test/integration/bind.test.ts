@@ -176,6 +176,70 @@ describe('bind', () => {
     expect(gb).not.toEqual(ga);
   });
 
+  it("two binds racing onto one node plan one after the other: the second sees the first one's GPUs", async () => {
+    const keys = newKeys();
+    await publishNode(
+      conns.client(),
+      keys,
+      makeReport('gpu-node')
+        .reportedAtMs(Date.now())
+        .gpus(2, { switch: 'a' })
+        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
+        .build(),
+    );
+    const r = await startReplica({ connections: conns, keys, fake });
+    replicas.push(r);
+    await r.ready();
+    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    await r.stopFollowingLedger();
+    const pods = ['race-a', 'race-b'].map((name) =>
+      createPod(fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 }),
+    );
+    // Both requests are in flight at once, as kube-scheduler's binding cycles run in the background.
+    expect(await Promise.all(pods.map((p) => bindOver(r, p, 'gpu-node')))).toEqual(['', '']);
+    const gpus = await Promise.all(pods.map(async (p) => (await r.ledger.get(p.uid))?.gpus));
+    expect(gpus[0]).toHaveLength(1);
+    expect(gpus[1]).toHaveLength(1);
+    expect(gpus[1]).not.toEqual(gpus[0]);
+  });
+
+  it('a reservation is in the mirror while the ledger writes it, and gone again when the ledger refuses it', async () => {
+    const keys = newKeys();
+    await publishNode(
+      conns.client(),
+      keys,
+      makeReport('gpu-node')
+        .reportedAtMs(Date.now())
+        .gpus(2, { switch: 'a' })
+        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
+        .build(),
+    );
+    const r = await startReplica({ connections: conns, keys, fake });
+    replicas.push(r);
+    await r.ready();
+    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    await r.stopFollowingLedger();
+    const ok = createPod(fake, { namespace: 'ml-train', name: 'assumed-a', ib: 1, gpus: 1 });
+    const refused = createPod(fake, { namespace: 'ml-train', name: 'assumed-b', ib: 1, gpus: 1 });
+    const seen: (readonly string[] | undefined)[] = [];
+    const write = r.ledger.reserve.bind(r.ledger);
+    r.ledger.reserve = async (res, quota, opts) => {
+      // What filter and prioritize would read while the ledger's answer is on its way.
+      seen.push(r.x.mirror.reservation(res.podUid)?.gpus);
+      if (res.podUid === refused.uid) return { kind: 'rejected', code: 'CAPACITY', message: 'test' };
+      return write(res, quota, opts);
+    };
+    expect(await bindOver(r, ok, 'gpu-node')).toBe('');
+    expect(await bindOver(r, refused, 'gpu-node')).toMatch(/^RESERVATION_REFUSED: /);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toHaveLength(1);
+    expect(seen[1]).toHaveLength(1);
+    expect(seen[1]).not.toEqual(seen[0]);
+    expect(r.x.mirror.reservation(ok.uid)).toBeDefined();
+    expect(r.x.mirror.reservation(refused.uid)).toBeUndefined();
+    expect(r.x.mirror.forNode('gpu-node').reservedGpus?.size).toBe(1);
+  });
+
   it('writes the RoCE VLAN of the tenant for pods with RoCE VFs', async () => {
     const { r } = await setup();
     const pod = createPod(fake, { namespace: 'storage', name: 'ceph-0', roce: 1 });
