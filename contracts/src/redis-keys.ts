@@ -4,8 +4,8 @@
  *
  *   {node:<name>}  one slot per node: its report, heartbeat and provisioning streams
  *   {index}        the node index and the change-event stream every extender follows
- *   {ledger}       the reservation ledger: reservations, per-PF reserved counts, node capacity
- *                  summaries and tenant usage. One slot on purpose: the bind script checks tenant
+ *   {ledger}       the reservation ledger: reservations, per-PF reserved counts, promised GPUs,
+ *                  node capacity summaries and tenant usage. One slot on purpose: the bind script checks tenant
  *                  quota and node capacity together, atomically (see docs/adr).
  *   {guids}        the cluster-wide InfiniBand GUID pool
  *
@@ -96,6 +96,16 @@ export class RedisKeys {
    */
   nodeReservations(node: string): string {
     return `${this.prefix}:{ledger}:node:${node}:reservations`;
+  }
+  /**
+   * HASH: field = GPU PCI address, value = UID of the pod whose reservation promised the GPU
+   * (`Reservation.gpus`). The reserve script refuses a reservation naming a GPU that another live
+   * reservation of the node holds (`GPU_TAKEN`) and writes the entries with the record; the
+   * release script removes the pod's own entries. An entry whose pod is not in
+   * `nodeReservations` is stale (reserve overwrites it, reconcile drops it). docs/adr/0073.
+   */
+  nodeGpus(node: string): string {
+    return `${this.prefix}:{ledger}:node:${node}:gpus`;
   }
   /** HASH: field = link type, value = VFs the tenant holds. */
   tenantUsage(tenant: string): string {

@@ -82,7 +82,7 @@ export const BIND_FAILURES = {
   STALE_NODE: "The node agent's report is stale (missed heartbeats).",
   NODE_CANNOT_HOST: 'The node cannot host the pod any more (another pod took the VFs since filter).',
   RESERVATION_REFUSED:
-    'The ledger script refused the reservation: quota, capacity, a resize claim, a PF being resized or down.',
+    'The ledger script refused the reservation: quota, capacity, a resize claim, a PF being resized or down, or GPUs promised to other pods.',
   PROVISIONING_FAILED: "The node's agent answered the provisioning request rejected or failed.",
   PROVISIONING_TIMEOUT:
     "The node's agent did not make the VFs ready within RDMASCHED_BIND_PROVISION_TIMEOUT_MS.",

@@ -124,6 +124,36 @@ export function checkReservation(input: {
 }
 
 /**
+ * GPU exclusivity (docs/adr/0073), checked after the PF rules: a GPU the reservation names whose
+ * promise belongs to another pod with a live reservation on the node refuses it. `liveOwner`
+ * answers the GPU's owner only when that pod still holds a reservation on the node (a stale entry
+ * does not count), and never the reserving pod itself. Pure.
+ */
+export function checkGpus(
+  gpus: readonly string[],
+  liveOwner: (gpu: string) => string | undefined,
+):
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly code: 'GPU_TAKEN';
+      readonly message: string;
+      readonly gpu: { readonly pciAddress: string; readonly owner: string };
+    } {
+  for (const g of gpus) {
+    const owner = liveOwner(g);
+    if (owner !== undefined)
+      return {
+        ok: false,
+        code: 'GPU_TAKEN',
+        message: `GPU ${g} is promised to pod ${owner}`,
+        gpu: { pciAddress: g, owner },
+      };
+  }
+  return { ok: true };
+}
+
+/**
  * What a reservation that is already in the ledger still needs: PFs whose ready VFs are fewer
  * than the VFs held on them (its own included). A retried bind re-sends these requests; the agent
  * answers `ready` at once for a PF that has enough.

@@ -335,6 +335,19 @@ export class Snapshot {
   }
 
   /**
+   * The node's decision for the shape as if the GPUs `taken` (PCI addresses) were not free either;
+   * not memoised. Bind uses it after the ledger refused a plan whose GPU another replica had just
+   * promised (GPU_TAKEN, docs/adr/0073); filter and prioritize never call it.
+   */
+  decideWithout(view: NodeView, shape: RequestShape, taken: ReadonlySet<string>): NodeDecision {
+    if (taken.size === 0) return this.decide(view, shape);
+    view.capacity ??= computeCapacity(view, this.reservations.forNode(view.name));
+    const out = new Set(view.gpus.filter((g) => taken.has(g.pciAddress)).map((g) => g.index));
+    const freeGpus = view.capacity.freeGpus.filter((i) => !out.has(i));
+    return decideNode(view, { ...view.capacity, freeGpus }, shape.request, this.policy);
+  }
+
+  /**
    * The decision code (hot-table.ts) of the node in `slot` for `shape`, computing and
    * memoising it when the shape has none at the slot's current epoch. `shape` must come from
    * `shapeOf` (its memo sized to the table).

@@ -30,6 +30,8 @@ export const RESERVE_REJECT_CODES = [
   'PORT_DOWN',
   /** Not enough VFs on the PF under ADR 0003 rule 2. */
   'CAPACITY',
+  /** A GPU the reservation names is promised to another pod's live reservation (docs/adr/0073). */
+  'GPU_TAKEN',
   /** The reservation itself is malformed (caught before Redis). */
   'INVALID',
 ] as const;
@@ -58,7 +60,13 @@ export type ReserveOutcome =
     }
   /** The pod holds a reservation on another node: nothing changed. */
   | { readonly kind: 'elsewhere'; readonly reservation: Reservation }
-  | { readonly kind: 'rejected'; readonly code: ReserveRejectCode; readonly message: string };
+  | {
+      readonly kind: 'rejected';
+      readonly code: ReserveRejectCode;
+      readonly message: string;
+      /** GPU_TAKEN: the GPU and the pod whose reservation holds it. */
+      readonly gpu?: { readonly pciAddress: string; readonly owner: string };
+    };
 
 export interface ReleaseOptions {
   /** Release only if the reservation is on this node (a stale caller never frees a newer one). */
@@ -77,6 +85,11 @@ export interface Ledger {
    *
    * `record: true` records a reservation as it is (state `bound`), with no quota or capacity
    * check and no claim: reconcile uses it for a pod that already runs with VFs the ledger lost.
+   *
+   * GPUs are promised exclusively (docs/adr/0073): after the PF checks, a GPU of
+   * `reservation.gpus` held by another pod's reservation on the node refuses it with `GPU_TAKEN`;
+   * a taken reservation holds its GPUs until released. Record mode takes the GPUs no live
+   * reservation holds and refuses nothing.
    */
   reserve(
     reservation: Reservation,
@@ -101,4 +114,11 @@ export interface Ledger {
   expiredPending(nowMs: number, limit: number): Promise<string[]>;
   /** The node's resize claims: PF -> owner (pod UID or `agent`). */
   claims(node: string): Promise<ReadonlyMap<string, string>>;
+  /** The node's promised GPUs: GPU PCI address -> pod UID (stale entries included). */
+  gpuPromises(node: string): Promise<ReadonlyMap<string, string>>;
+  /**
+   * Removes the GPU promises of these nodes whose pod holds no reservation on the node (left
+   * behind by a release that did not know them); returns how many. Reconcile.
+   */
+  pruneGpuPromises(nodes: readonly string[]): Promise<number>;
 }

@@ -4,7 +4,10 @@
  *   1. the pod, from the informer cache (or one GET): it must exist with the UID given;
  *   2. its request and tenancy, as filter saw them; the plan on the chosen node, from the same
  *      snapshot and ledger mirror as filter and prioritize;
- *   3. reserve atomically (one Lua script: tenant quota and per-PF capacity together);
+ *   3. reserve atomically (one Lua script: tenant quota, per-PF capacity and the GPUs' promises
+ *      together); when another replica promised one of the planned GPUs first (GPU_TAKEN), plan
+ *      again without the GPUs the ledger promises on the node, at most GPU_TAKEN_RETRIES times
+ *      (docs/adr/0073);
  *   4. when PFs need provisioning, one request per PF to the node's agent, and wait (bounded);
  *   5. create the Binding (the reservation, VLAN and PKey as annotations, copied onto the pod);
  *   6. answer, and mark the reservation bound right after (reconcile repairs it if this dies).
@@ -69,6 +72,24 @@ class BindFailure extends Error {
 const fail = (code: BindFailureCode, message: string): never => {
   throw new BindFailure(code, message);
 };
+
+/** The ledger refused the plan: a GPU it names is promised to another pod (docs/adr/0073). */
+class GpuTaken extends BindFailure {
+  constructor(
+    message: string,
+    readonly gpu: string,
+    readonly owner: string,
+  ) {
+    super('RESERVATION_REFUSED', `GPU_TAKEN: ${message}`);
+  }
+}
+
+/**
+ * Plans again after GPU_TAKEN at most this often per bind. Each retry leaves out every GPU the
+ * ledger promises on the node at that moment (one read), so a second refusal needs yet another
+ * bind to have promised a GPU in between.
+ */
+export const GPU_TAKEN_RETRIES = 2;
 
 export class BindService {
   private readonly inflight = new Map<string, Promise<BindResult>>();
@@ -225,26 +246,53 @@ export class BindService {
     log: Logger,
   ): Promise<{ reservation: Reservation; needs: readonly ProvisionNeed[] }> {
     const { snapshot } = this.o;
-    const now = this.o.clock.nowMs();
-    const view = snapshot.get(args.node);
-    if (view === undefined) fail('UNKNOWN_NODE', `no report from the node agent of ${args.node}`);
-    if (view !== undefined && view.isStale(now))
-      fail('STALE_NODE', `the node agent report of ${args.node} is stale (missed heartbeats)`);
-    const decision = view === undefined ? undefined : snapshot.decide(view, snapshot.shapeOf(request));
-    if (decision === undefined || !decision.feasible)
-      return fail(
-        'NODE_CANNOT_HOST',
-        `node ${args.node} cannot host the pod now: ${decision !== undefined && !decision.feasible ? decision.reason.text : 'no plan'}`,
-      );
-    const wanted = reservationOf({
-      plan: decision.placement.plan,
-      pod: { uid: pod.uid, namespace: pod.namespace, name: pod.name },
-      node: args.node,
-      tenant: tenant?.name ?? '',
-      nowMs: now,
-      ttlMs: this.o.reservationTtlMs,
-    });
-    return this.reserve(wanted, tenant, log);
+    // GPUs other pods' reservations hold that this replica's mirror did not show when it planned
+    // (another replica's bind, its event not read yet): the ledger refused them (GPU_TAKEN).
+    const taken = new Set<string>();
+    let refused: GpuTaken | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.o.clock.nowMs();
+      const view = snapshot.get(args.node);
+      if (view === undefined) fail('UNKNOWN_NODE', `no report from the node agent of ${args.node}`);
+      if (view !== undefined && view.isStale(now))
+        fail('STALE_NODE', `the node agent report of ${args.node} is stale (missed heartbeats)`);
+      const decision =
+        view === undefined ? undefined : snapshot.decideWithout(view, snapshot.shapeOf(request), taken);
+      if (decision === undefined || !decision.feasible) {
+        const why = decision !== undefined && !decision.feasible ? decision.reason.text : 'no plan';
+        // Without the GPUs other replicas promised first the pod does not fit: refuse, and
+        // kube-scheduler retries the pod with filters that see those reservations by then.
+        if (refused !== undefined)
+          fail(
+            'RESERVATION_REFUSED',
+            `${refused.message}; without it, ${args.node} cannot host the pod now: ${why}`,
+          );
+        return fail('NODE_CANNOT_HOST', `node ${args.node} cannot host the pod now: ${why}`);
+      }
+      const wanted = reservationOf({
+        plan: decision.placement.plan,
+        pod: { uid: pod.uid, namespace: pod.namespace, name: pod.name },
+        node: args.node,
+        tenant: tenant?.name ?? '',
+        nowMs: now,
+        ttlMs: this.o.reservationTtlMs,
+      });
+      try {
+        return await this.reserve(wanted, tenant, log);
+      } catch (err: unknown) {
+        if (!(err instanceof GpuTaken)) throw err;
+        this.o.metrics.gpuTaken.inc();
+        if (attempt >= GPU_TAKEN_RETRIES) throw err;
+        refused = err;
+        taken.add(err.gpu);
+        for (const [g, owner] of await this.o.ledger.gpuPromises(args.node))
+          if (owner !== pod.uid) taken.add(g);
+        log.info(
+          { gpu: err.gpu, owner: err.owner, taken: [...taken] },
+          'a planned GPU is promised to another pod (another replica bound it); planning again without its GPUs',
+        );
+      }
+    }
   }
 
   /**
@@ -299,6 +347,8 @@ export class BindService {
           return { reservation: out.reservation, needs: out.provision };
         case 'rejected':
           this.unassume(wanted, before);
+          if (out.code === 'GPU_TAKEN' && out.gpu !== undefined)
+            throw new GpuTaken(out.message, out.gpu.pciAddress, out.gpu.owner);
           return fail('RESERVATION_REFUSED', `${out.code}: ${out.message}`);
         case 'elsewhere':
           this.unassume(wanted, before);

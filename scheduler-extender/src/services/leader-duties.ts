@@ -116,7 +116,8 @@ export class LeaderDuties {
         report.expiredReleased +
         report.markedBound +
         report.recorded +
-        report.claimsNudged;
+        report.claimsNudged +
+        report.gpuPromisesPruned;
       if (changed > 0) this.o.logger.info(report, 'reconcile repaired the ledger');
       this.o.status?.markAll();
     } catch (err: unknown) {

@@ -19,6 +19,7 @@ export class LedgerMetrics {
   readonly binds: Counter<'tenant' | 'result' | 'code'>;
   readonly bindDuration: Histogram<'provisioning'>;
   readonly provisionRequests: Counter<'status'>;
+  readonly gpuTaken: Counter;
   readonly releases: Counter<'cause'>;
   readonly repairs: Counter<'kind'>;
   readonly reconcileRuns: Counter<'result'>;
@@ -54,6 +55,11 @@ export class LedgerMetrics {
       labelNames: ['status'],
       registers,
     });
+    this.gpuTaken = new Counter({
+      name: 'rdmasched_extender_bind_gpu_taken_total',
+      help: 'Bind plans the ledger refused because a GPU they named was promised to another pod (GPU_TAKEN: another replica bound onto the node first), planned again without its GPUs at most twice per bind, then the bind fails (docs/adr/0073).',
+      registers,
+    });
     this.releases = new Counter({
       name: 'rdmasched_extender_releases_total',
       help: 'Reservations released, by cause: pod_ended, pod_deleted, bind_failed, expired, orphan (reconcile: the pod is gone).',
@@ -62,12 +68,19 @@ export class LedgerMetrics {
     });
     this.repairs = new Counter({
       name: 'rdmasched_extender_reconcile_repairs_total',
-      help: 'What reconcile repaired: orphan_released (pod gone), expired_released (pending past expiry), marked_bound (pod bound, reservation pending), recorded (pod bound without a reservation), claim_nudged (a resize claim of a pod with no reservation sent back to its agent).',
+      help: 'What reconcile repaired: orphan_released (pod gone), expired_released (pending past expiry), marked_bound (pod bound, reservation pending), recorded (pod bound without a reservation), claim_nudged (a resize claim of a pod with no reservation sent back to its agent), gpu_promise_pruned (a GPU promise whose reservation is gone dropped).',
       labelNames: ['kind'],
       registers,
     });
     // Known series start at 0 so that increase() sees the first one too.
-    for (const kind of ['orphan_released', 'expired_released', 'marked_bound', 'recorded', 'claim_nudged'])
+    for (const kind of [
+      'orphan_released',
+      'expired_released',
+      'marked_bound',
+      'recorded',
+      'claim_nudged',
+      'gpu_promise_pruned',
+    ])
       this.repairs.inc({ kind }, 0);
     for (const cause of ['pod_ended', 'pod_deleted', 'bind_failed', 'expired', 'orphan'])
       this.releases.inc({ cause }, 0);

@@ -4,6 +4,7 @@
  * pods and the node reports (core/reconcile-plan.ts). It also sends back to their agent the
  * resize claims of pods that hold no reservation (seen on two passes in a row): the agent
  * releases a claim whose reservation is gone when a request for that pod arrives (docs/adr/0003).
+ * And it drops GPU promises whose reservation is gone (docs/adr/0073).
  */
 import { randomUUID } from 'node:crypto';
 import type { ReservedPf } from '@rdmasched/contracts';
@@ -40,6 +41,8 @@ export interface ReconcileReport {
   readonly recorded: number;
   readonly unattributed: number;
   readonly claimsNudged: number;
+  /** GPU promises dropped because their pod holds no reservation on the node any more. */
+  readonly gpuPromisesPruned: number;
 }
 
 export class Reconciler {
@@ -104,6 +107,15 @@ export class Reconciler {
         'bound pod with VFs not attributable yet',
       );
     const claimsNudged = await this.nudgeOrphanClaims(new Set(reservations.map((r) => r.podUid)), nowMs);
+    // Promises left behind (a release that did not know them): harmless to reserve, which
+    // ignores a promise whose pod holds no reservation, but kept tidy here.
+    const nodes = new Set<string>(this.o.mirror.nodeNames());
+    for (const r of reservations) nodes.add(r.node);
+    const gpuPromisesPruned = await ledger.pruneGpuPromises([...nodes].sort());
+    if (gpuPromisesPruned > 0) {
+      metrics.repairs.inc({ kind: 'gpu_promise_pruned' }, gpuPromisesPruned);
+      log.info({ pruned: gpuPromisesPruned }, 'dropped GPU promises whose reservation is gone');
+    }
     metrics.reconcileRuns.inc({ result: 'ok' });
     return {
       orphansReleased,
@@ -112,6 +124,7 @@ export class Reconciler {
       recorded,
       unattributed: plan.unattributed.length,
       claimsNudged,
+      gpuPromisesPruned,
     };
   }
 

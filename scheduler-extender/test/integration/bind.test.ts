@@ -414,6 +414,32 @@ describe('bind', () => {
     expect(report).toMatchObject({ recorded: 1 });
     expect(await r.ledger.get(a.uid)).toMatchObject({ state: 'bound', node: 'node-a', tenant: 'ml' });
   });
+
+  it('reconcile drops GPU promises whose reservation is gone and keeps the live ones', async () => {
+    const keys = newKeys();
+    await publishNode(
+      conns.client(),
+      keys,
+      makeReport('gpu-node')
+        .reportedAtMs(Date.now())
+        .gpus(2, { switch: 'a' })
+        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
+        .build(),
+    );
+    const r = await startReplica({ connections: conns, keys, fake });
+    replicas.push(r);
+    await r.ready();
+    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const pod = createPod(fake, { namespace: 'ml-train', name: 'promised-0', ib: 1, gpus: 1 });
+    expect(await bindOver(r, pod, 'gpu-node')).toBe('');
+    const [gpu] = (await r.ledger.get(pod.uid))?.gpus ?? [];
+    // A promise left behind by a release that did not know GPU promises (an older extender).
+    await r.redis.hset(keys.nodeGpus('gpu-node'), '0000:ee:00.0', 'long-gone-pod');
+    expect(await r.x.reconciler?.run()).toMatchObject({ gpuPromisesPruned: 1, orphansReleased: 0 });
+    expect(await r.redis.hgetall(keys.nodeGpus('gpu-node'))).toEqual({ [gpu ?? '']: pod.uid });
+    const text = await r.registry.getSingleMetricAsString('rdmasched_extender_reconcile_repairs_total');
+    expect(text).toContain('kind="gpu_promise_pruned"} 1');
+  });
 });
 
 describe('filter with tenancy', () => {

@@ -15,13 +15,16 @@ import { InMemoryLedger } from '../../src/adapters/memory/in-memory-ledger.js';
 import { RedisLedger } from '../../src/adapters/redis/redis-ledger.js';
 import { RedisLedgerMirror } from '../../src/adapters/redis/redis-ledger-mirror.js';
 import { LedgerMirror } from '../../src/core/ledger-mirror.js';
-import { checkReservation } from '../../src/core/reserve-rules.js';
+import { checkGpus, checkReservation } from '../../src/core/reserve-rules.js';
 import { NO_QUOTA, type Ledger, type TenantQuota } from '../../src/ports/ledger.js';
 import { waitFor } from './agent-writer.js';
 
 const PF_A = '0000:1a:00.0';
 const PF_B = '0000:1b:00.0';
 const PF_R = '0000:9e:00.0';
+const G0 = '0000:18:00.0';
+const G1 = '0000:19:00.0';
+const G2 = '0000:3b:00.0';
 
 function cap(over: Partial<PfCapacity> = {}): PfCapacity {
   return {
@@ -59,6 +62,8 @@ interface Subject {
   readonly ledger: Ledger;
   setCapacity(node: string, pf: string, c: PfCapacity): Promise<void>;
   claim(node: string, pf: string, owner: string): Promise<void>;
+  /** Writes a GPU promise directly, as a release by an older extender leaves one behind. */
+  promiseGpu(node: string, gpu: string, owner: string): Promise<void>;
   reserved(node: string): Promise<Record<string, number>>;
   usage(tenant: string): Promise<Record<string, number>>;
   /** A mirror fed by this ledger's events; resolves once it is loaded. */
@@ -83,6 +88,10 @@ function memorySubject(): Subject {
     async claim(node, pf, owner) {
       const r = await ledger.takeClaim(node, pf, owner);
       if (!r.ok) throw new Error(r.detail);
+    },
+    promiseGpu(node, gpu, owner) {
+      ledger.setGpuPromise(node, gpu, owner);
+      return Promise.resolve();
     },
     reserved: (node) => Promise.resolve(Object.fromEntries(ledger.reservedOn(node))),
     usage: (tenant) => {
@@ -110,6 +119,9 @@ function redisSubject(client: Redis | Cluster): Subject {
     },
     async claim(node, pf, owner) {
       await client.hset(keys.nodeResizing(node), pf, owner);
+    },
+    async promiseGpu(node, gpu, owner) {
+      await client.hset(keys.nodeGpus(node), gpu, owner);
     },
     reserved: async (node) => numbers(await client.hgetall(keys.nodeReserved(node))),
     usage: async (tenant) => numbers(await client.hgetall(keys.tenantUsage(tenant))),
@@ -398,6 +410,98 @@ describe.each(SUBJECTS)('ledger contract: %s', (_name, make) => {
     expect(await s.reserved('node-1')).toEqual({});
   });
 
+  it('promises each GPU of a node to one live reservation: GPU_TAKEN names the GPU and its owner, nothing changes', async () => {
+    const s = make();
+    await s.setCapacity('node-1', PF_A, cap());
+    await s.setCapacity('node-2', PF_A, cap());
+    const pfs = [{ pfPciAddress: PF_A, linkType: 'ib' as const, count: 1 }];
+    const a = reservation({ pfs, gpus: [G0, G1] });
+    expect(await s.ledger.reserve(a, NO_QUOTA)).toMatchObject({ kind: 'reserved' });
+    const b = reservation({ pfs, gpus: [G2, G1] });
+    expect(await s.ledger.reserve(b, NO_QUOTA)).toEqual({
+      kind: 'rejected',
+      code: 'GPU_TAKEN',
+      message: `GPU ${G1} is promised to pod ${a.podUid}`,
+      gpu: { pciAddress: G1, owner: a.podUid },
+    });
+    expect(await s.ledger.get(b.podUid)).toBeUndefined();
+    expect(await s.reserved('node-1')).toEqual({ [PF_A]: 1 });
+    expect(await s.usage('alpha')).toEqual({ ib: 1 });
+    expect((await s.events()).length).toBe(1);
+    // Another node's GPU of the same address is another GPU; a retried bind of `a` is a no-op.
+    expect(await s.ledger.reserve({ ...b, node: 'node-2' }, NO_QUOTA)).toMatchObject({ kind: 'reserved' });
+    expect(await s.ledger.reserve(a, NO_QUOTA)).toMatchObject({ kind: 'exists' });
+    const c = reservation({ pfs, gpus: [G2] });
+    expect(await s.ledger.reserve(c, NO_QUOTA)).toMatchObject({ kind: 'reserved' });
+    expect(await s.ledger.gpuPromises('node-1')).toEqual(
+      new Map([
+        [G0, a.podUid],
+        [G1, a.podUid],
+        [G2, c.podUid],
+      ]),
+    );
+    expect(await s.ledger.gpuPromises('node-2')).toEqual(
+      new Map([
+        [G2, b.podUid],
+        [G1, b.podUid],
+      ]),
+    );
+    // Releasing `a` frees its GPUs only, on its node only.
+    await s.ledger.release(a.podUid);
+    expect(await s.ledger.gpuPromises('node-1')).toEqual(new Map([[G2, c.podUid]]));
+    expect((await s.ledger.gpuPromises('node-2')).size).toBe(2);
+    const d = reservation({ pfs, gpus: [G1] });
+    expect(await s.ledger.reserve(d, NO_QUOTA)).toMatchObject({ kind: 'reserved' });
+    expect((await s.ledger.gpuPromises('node-1')).get(G1)).toBe(d.podUid);
+  });
+
+  it('a GPU promise whose pod holds no reservation does not count; reconcile prunes it', async () => {
+    const s = make();
+    await s.setCapacity('node-1', PF_A, cap());
+    const pfs = [{ pfPciAddress: PF_A, linkType: 'ib' as const, count: 1 }];
+    const live = reservation({ pfs, gpus: [G0] });
+    await s.ledger.reserve(live, NO_QUOTA);
+    await s.promiseGpu('node-1', G1, 'gone-pod');
+    await s.promiseGpu('node-1', G2, 'gone-too');
+    await s.promiseGpu('node-3', G0, 'gone-three');
+    const r = reservation({ pfs, gpus: [G1] });
+    expect(await s.ledger.reserve(r, NO_QUOTA)).toMatchObject({ kind: 'reserved' });
+    expect(await s.ledger.gpuPromises('node-1')).toEqual(
+      new Map([
+        [G0, live.podUid],
+        [G1, r.podUid],
+        [G2, 'gone-too'],
+      ]),
+    );
+    expect(await s.ledger.pruneGpuPromises(['node-1', 'node-3', 'node-9'])).toBe(2);
+    expect(await s.ledger.pruneGpuPromises(['node-1', 'node-3'])).toBe(0);
+    expect(await s.ledger.gpuPromises('node-1')).toEqual(
+      new Map([
+        [G0, live.podUid],
+        [G1, r.podUid],
+      ]),
+    );
+    expect((await s.ledger.gpuPromises('node-3')).size).toBe(0);
+  });
+
+  it('record mode takes only the GPUs no live reservation holds, and its release frees only those', async () => {
+    const s = make();
+    await s.setCapacity('node-1', PF_A, cap());
+    const pfs = [{ pfPciAddress: PF_A, linkType: 'ib' as const, count: 1 }];
+    const a = reservation({ pfs, gpus: [G0] });
+    await s.ledger.reserve(a, NO_QUOTA);
+    const rec = reservation({ pfs, gpus: [G0, G1] });
+    expect(await s.ledger.reserve(rec, NO_QUOTA, { record: true })).toMatchObject({ kind: 'reserved' });
+    expect(await s.ledger.gpuPromises('node-1')).toEqual(
+      new Map([
+        [G0, a.podUid],
+        [G1, rec.podUid],
+      ]),
+    );
+    await s.ledger.release(rec.podUid);
+    expect(await s.ledger.gpuPromises('node-1')).toEqual(new Map([[G0, a.podUid]]));
+  });
+
   it('a mirror fed by the events ends where the ledger is, also when loaded halfway', async () => {
     const s = make();
     await s.setCapacity('node-1', PF_A, cap({ numVfs: 0, configured: 0, maxVfs: 8 }));
@@ -505,6 +609,54 @@ describe('the Lua bind rules and the pure rules agree', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('on random GPU promises: live, stale and own owners (single Redis)', async () => {
+    const client = single();
+    const ownerArb = fc.constantFrom('none', 'live', 'stale', 'self');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.tuple(ownerArb, ownerArb, ownerArb),
+        fc.subarray([G0, G1, G2], { minLength: 1 }),
+        async (owners, gpus) => {
+          const s = redisSubject(client);
+          await s.setCapacity('node-1', PF_A, cap());
+          const pfs = [{ pfPciAddress: PF_A, linkType: 'ib' as const, count: 1 }];
+          const live = reservation({ pfs });
+          await s.ledger.reserve(live, NO_QUOTA, { record: true });
+          const wanted = reservation({ pfs, gpus });
+          const ownerOf = new Map<string, string>();
+          for (const [i, g] of [G0, G1, G2].entries()) {
+            const kind = owners[i];
+            const owner =
+              kind === 'live'
+                ? live.podUid
+                : kind === 'stale'
+                  ? 'gone-pod'
+                  : kind === 'self'
+                    ? wanted.podUid
+                    : '';
+            if (owner === '') continue;
+            ownerOf.set(g, owner);
+            await s.promiseGpu('node-1', g, owner);
+          }
+          const expected = checkGpus(gpus, (g) => (ownerOf.get(g) === live.podUid ? live.podUid : undefined));
+          const got = await s.ledger.reserve(wanted, NO_QUOTA);
+          if (expected.ok) {
+            expect(got).toMatchObject({ kind: 'reserved' });
+            for (const g of gpus) expect((await s.ledger.gpuPromises('node-1')).get(g)).toBe(wanted.podUid);
+          } else {
+            expect(got).toEqual({
+              kind: 'rejected',
+              code: 'GPU_TAKEN',
+              message: expected.message,
+              gpu: expected.gpu,
+            });
+          }
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });

@@ -13,6 +13,7 @@
  */
 import type { LedgerEvent, PfCapacity, Reservation } from '@rdmasched/contracts';
 import {
+  checkGpus,
   checkReservation,
   countsByLinkType,
   mergePfs,
@@ -45,6 +46,8 @@ export class InMemoryLedger implements Ledger {
   private readonly records = new Map<string, Reservation>();
   private readonly reservedCounts = new Map<string, Map<string, number>>();
   private readonly claimOwners = new Map<string, Map<string, string>>();
+  /** Per node: GPU PCI address -> pod UID of the reservation that promised it (docs/adr/0073). */
+  private readonly gpuOwners = new Map<string, Map<string, string>>();
   private readonly capacities = new Map<string, Map<string, PfCapacity>>();
   private readonly usage = new Map<string, { ib: number; roce: number }>();
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
@@ -151,6 +154,11 @@ export class InMemoryLedger implements Ledger {
         pf: this.pfState(reservation.node),
       });
       if (!check.ok) return Promise.resolve({ kind: 'rejected', code: check.code, message: check.message });
+      const gpus = checkGpus(reservation.gpus, (g) =>
+        this.liveGpuOwner(reservation.node, g, reservation.podUid),
+      );
+      if (!gpus.ok)
+        return Promise.resolve({ kind: 'rejected', code: gpus.code, message: gpus.message, gpu: gpus.gpu });
       claims = check.claims;
       provision = check.provision;
     }
@@ -165,6 +173,9 @@ export class InMemoryLedger implements Ledger {
     }
     const owners = this.of(this.claimOwners, stored.node);
     for (const pf of claims) owners.set(pf, stored.podUid);
+    const gpuOwners = this.of(this.gpuOwners, stored.node);
+    for (const g of stored.gpus)
+      if (this.liveGpuOwner(stored.node, g, stored.podUid) === undefined) gpuOwners.set(g, stored.podUid);
     const atMs = this.at();
     this.emit({
       type: 'reserved',
@@ -199,6 +210,8 @@ export class InMemoryLedger implements Ledger {
     if (opts.expiredAtMs !== undefined && (r.state !== 'pending' || r.expiresAtMs > opts.expiredAtMs))
       return Promise.resolve(undefined);
     this.records.delete(podUid);
+    const gpuOwners = this.gpuOwners.get(r.node);
+    for (const g of r.gpus) if (gpuOwners?.get(g) === podUid) gpuOwners.delete(g);
     const counts = this.of(this.reservedCounts, r.node);
     for (const p of r.pfs) {
       const left = (counts.get(p.pfPciAddress) ?? 0) - p.count;
@@ -242,6 +255,38 @@ export class InMemoryLedger implements Ledger {
 
   claims(node: string): Promise<ReadonlyMap<string, string>> {
     return Promise.resolve(new Map(this.claimOwners.get(node) ?? []));
+  }
+
+  gpuPromises(node: string): Promise<ReadonlyMap<string, string>> {
+    return Promise.resolve(new Map(this.gpuOwners.get(node) ?? []));
+  }
+
+  pruneGpuPromises(nodes: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const node of nodes) {
+      const owners = this.gpuOwners.get(node);
+      for (const [g, owner] of owners ?? []) {
+        if (this.records.get(owner)?.node === node) continue;
+        owners?.delete(g);
+        removed++;
+      }
+    }
+    return Promise.resolve(removed);
+  }
+
+  /**
+   * Test hook standing in for a promise an older release left behind: sets the GPU's owner
+   * without a reservation (the Redis tests write the hash directly).
+   */
+  setGpuPromise(node: string, gpu: string, owner: string): void {
+    this.of(this.gpuOwners, node).set(gpu, owner);
+  }
+
+  /** The pod other than `self` whose live reservation on the node holds the GPU's promise. */
+  private liveGpuOwner(node: string, gpu: string, self: string): string | undefined {
+    const owner = this.gpuOwners.get(node)?.get(gpu);
+    if (owner === undefined || owner === self) return undefined;
+    return this.records.get(owner)?.node === node ? owner : undefined;
   }
 
   // ---- the agent's side (node-agent AgentLedger shapes) ----

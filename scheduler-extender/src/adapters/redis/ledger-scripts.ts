@@ -31,7 +31,7 @@ end
 
 /**
  * KEYS: 1 record, 2 reservation index, 3 node reserved, 4 node capacity, 5 node resizing,
- *       6 node reservations set, 7 tenant usage, 8 ledger events
+ *       6 node reservations set, 7 tenant usage, 8 ledger events, 9 node GPUs (GPU -> pod UID)
  * ARGV: 1 record JSON, 2 pod UID, 3 node, 4 tenant ('' = none), 5 quota ib, 6 quota roce
  *       (-1 = not limited), 7 now ms (digits), 8 expiresAtMs (digits), 9 events MAXLEN,
  *       10 mode (`reserve` | `record`), 11 n, then n x (pf, link type, count)
@@ -39,7 +39,12 @@ end
  *   | {'EXISTS', record JSON, (pf, minReadyVfs)...} | {'ELSEWHERE', record JSON}
  *   | {'QUOTA', linkType, used, wanted, quota} | {'NO_SUMMARY', pf} | {'LINK_TYPE', pf, actual}
  *   | {'CLAIMED', pf, owner} | {'RESIZING', pf} | {'PORT_DOWN', pf}
- *   | {'CAPACITY', pf, held, ready, cap, n} | {'INVALID', detail}
+ *   | {'CAPACITY', pf, held, ready, cap, n} | {'GPU_TAKEN', gpu, owner} | {'INVALID', detail}
+ *
+ * GPUs (the record's `gpus`, docs/adr/0073): after the PF checks, a GPU whose entry in KEYS[9]
+ * names another pod that still holds a reservation on the node (in KEYS[6]) refuses the
+ * reservation; the pod's own entry and a stale one (its pod holds none) do not. The entries are
+ * written with the record. Record mode checks nothing and overwrites no live owner's entry.
  */
 export const RESERVE = new LuaScript(
   'ledger-reserve',
@@ -104,6 +109,17 @@ end
 if #list == 0 then return {'INVALID', 'no PF'} end
 
 local record = ARGV[10] == 'record'
+local gpus = {}
+local okRec, rec = pcall(cjson.decode, ARGV[1])
+if okRec and type(rec) == 'table' and type(rec.gpus) == 'table' then
+  for _, g in ipairs(rec.gpus) do if type(g) == 'string' then table.insert(gpus, g) end end
+end
+-- The live pod other than this one that holds the GPU's promise, or nil.
+local function gpuOwner(g)
+  local owner = redis.call('HGET', KEYS[9], g)
+  if owner and owner ~= ARGV[2] and redis.call('SISMEMBER', KEYS[6], owner) == 1 then return owner end
+  return nil
+end
 local claims = {}
 local needs = {}
 if not record then
@@ -140,6 +156,10 @@ if not record then
       return {'CAPACITY', p.pf, 0, ready, math.max(maxVfs, ready), p.n}
     end
   end
+  for _, g in ipairs(gpus) do
+    local owner = gpuOwner(g)
+    if owner then return {'GPU_TAKEN', g, owner} end
+  end
 end
 
 redis.call('SET', KEYS[1], ARGV[1])
@@ -156,10 +176,8 @@ if ARGV[4] ~= '' then
   end
 end
 for _, pf in ipairs(claims) do redis.call('HSET', KEYS[5], pf, ARGV[2]) end
-local gpus = {}
-local okRec, rec = pcall(cjson.decode, ARGV[1])
-if okRec and type(rec) == 'table' and type(rec.gpus) == 'table' then
-  for _, g in ipairs(rec.gpus) do if type(g) == 'string' then table.insert(gpus, g) end end
+for _, g in ipairs(gpus) do
+  if not gpuOwner(g) then redis.call('HSET', KEYS[9], g, ARGV[2]) end
 end
 redis.call('XADD', KEYS[8], 'MAXLEN', '~', ARGV[9], '*', 'event',
   '{"type":"reserved","podUid":' .. js(ARGV[2]) .. ',"node":' .. js(ARGV[3]) .. ',"tenant":' ..
@@ -197,7 +215,7 @@ return 1
 
 /**
  * KEYS: 1 record, 2 reservation index, 3 node reserved, 4 node reservations set, 5 tenant usage,
- *       6 ledger events
+ *       6 ledger events, 7 node GPUs (entries the pod owns are removed)
  * ARGV: 1 pod UID, 2 the record's node, 3 the record's tenant, 4 now ms, 5 MAXLEN,
  *       6 expiry time (digits; '' = release whatever the state)
  * -> {'RELEASED', record} | {'NONE'} | {'MISMATCH', record} (node/tenant differ from the keys
@@ -218,6 +236,11 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[4], ARGV[1])
+if type(r.gpus) == 'table' then
+  for _, g in ipairs(r.gpus) do
+    if type(g) == 'string' and redis.call('HGET', KEYS[7], g) == ARGV[1] then redis.call('HDEL', KEYS[7], g) end
+  end
+end
 local list = {}
 for _, p in ipairs(r.pfs) do
   if type(p) == 'table' and type(p.pfPciAddress) == 'string' then
@@ -235,5 +258,28 @@ redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[5], '*', 'event',
   '{"type":"released","podUid":' .. js(ARGV[1]) .. ',"node":' .. js(ARGV[2]) .. ',"tenant":' ..
   js(ARGV[3]) .. ',"pfs":' .. pfsJson(list) .. ',"atMs":' .. ARGV[4] .. '}')
 return {'RELEASED', raw}
+`,
+);
+
+/**
+ * Reconcile's sweep of GPU promises left behind (docs/adr/0073): entries whose pod holds no
+ * reservation on the node (a release by an older extender, a record the script could not read).
+ * KEYS: pairs of (node GPUs, node reservations set), one per node
+ * -> the number of entries removed
+ */
+export const PRUNE_GPUS = new LuaScript(
+  'ledger-prune-gpus',
+  `
+local removed = 0
+for i = 1, #KEYS - 1, 2 do
+  local h = redis.call('HGETALL', KEYS[i])
+  for j = 1, #h - 1, 2 do
+    if redis.call('SISMEMBER', KEYS[i + 1], h[j + 1]) == 0 then
+      redis.call('HDEL', KEYS[i], h[j])
+      removed = removed + 1
+    end
+  end
+end
+return removed
 `,
 );

@@ -20,9 +20,11 @@ import type {
   TenantQuota,
 } from '../../ports/ledger.js';
 import type { RedisClient } from './connect.js';
-import { MARK_BOUND, RELEASE, RESERVE } from './ledger-scripts.js';
+import { MARK_BOUND, PRUNE_GPUS, RELEASE, RESERVE } from './ledger-scripts.js';
 
 const MGET_BATCH = 256;
+/** Nodes per GPU-prune script call (two keys each). */
+const PRUNE_BATCH = 128;
 /** A record that keeps changing under a release is retried this often, then left to reconcile. */
 const RELEASE_ATTEMPTS = 5;
 
@@ -101,6 +103,7 @@ export class RedisLedger implements Ledger {
         k.nodeReservations(r.node),
         k.tenantUsage(r.tenant),
         k.ledgerEvents(),
+        k.nodeGpus(r.node),
       ],
       [
         JSON.stringify(r),
@@ -138,6 +141,13 @@ export class RedisLedger implements Ledger {
           ? { kind: 'exists', reservation: existing, provision: needsFrom(reply, 2) }
           : { kind: 'elsewhere', reservation: existing };
       }
+      case 'GPU_TAKEN':
+        return {
+          kind: 'rejected',
+          code: 'GPU_TAKEN',
+          message: rejectMessage(status, reply),
+          gpu: { pciAddress: text(1), owner: text(2) },
+        };
       default:
         return { kind: 'rejected', code: status as ReserveRejectCode, message: rejectMessage(status, reply) };
     }
@@ -179,6 +189,7 @@ export class RedisLedger implements Ledger {
           k.nodeReservations(current.node),
           k.tenantUsage(current.tenant),
           k.ledgerEvents(),
+          k.nodeGpus(current.node),
         ],
         [
           podUid,
@@ -234,6 +245,21 @@ export class RedisLedger implements Ledger {
   async claims(node: string): Promise<ReadonlyMap<string, string>> {
     return new Map(Object.entries(await this.client.hgetall(this.keys.nodeResizing(node))));
   }
+
+  async gpuPromises(node: string): Promise<ReadonlyMap<string, string>> {
+    return new Map(Object.entries(await this.client.hgetall(this.keys.nodeGpus(node))));
+  }
+
+  async pruneGpuPromises(nodes: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (let i = 0; i < nodes.length; i += PRUNE_BATCH) {
+      const keys = nodes
+        .slice(i, i + PRUNE_BATCH)
+        .flatMap((n) => [this.keys.nodeGpus(n), this.keys.nodeReservations(n)]);
+      removed += Number(await PRUNE_GPUS.run(this.client, keys, []));
+    }
+    return removed;
+  }
 }
 
 function rejectMessage(status: string, r: Reply): string {
@@ -251,6 +277,8 @@ function rejectMessage(status: string, r: Reply): string {
       return `PF ${s(1)} is being resized`;
     case 'PORT_DOWN':
       return `PF ${s(1)} port is not ACTIVE`;
+    case 'GPU_TAKEN':
+      return `GPU ${s(1)} is promised to pod ${s(2)}`;
     case 'CAPACITY':
       return s(2) === '0'
         ? `PF ${s(1)} can hold at most ${s(4)} VFs; ${s(5)} requested`
