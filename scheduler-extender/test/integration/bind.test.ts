@@ -5,7 +5,12 @@
  * (released by the informer), an extender killed mid-bind (reconcile leaves nothing behind), and
  * the tenancy rules as filter and bind apply them.
  */
-import { ANNOTATIONS, type ProvisionRequest, type ProvisionResult } from '@rdmasched/contracts';
+import {
+  ANNOTATIONS,
+  type ProvisionRequest,
+  type ProvisionResult,
+  type RedisKeys,
+} from '@rdmasched/contracts';
 import { InMemoryProvisioningChannel } from '../../src/adapters/memory/in-memory-provisioning.js';
 import { FakeKubeApiServer, POD_RESOURCE } from '@rdmasched/testkit';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,6 +80,25 @@ async function setup(opts: Partial<ReplicaOptions> = {}) {
   return { r, keys, admin };
 }
 
+/** One replica, following the ledger, that knows `gpu-node`: 2 GPUs and one PF with 4 ready IB VFs under one switch. */
+async function gpuNodeReplica(): Promise<{ r: Replica; keys: RedisKeys }> {
+  const keys = newKeys();
+  await publishNode(
+    conns.client(),
+    keys,
+    makeReport('gpu-node')
+      .reportedAtMs(Date.now())
+      .gpus(2, { switch: 'a' })
+      .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
+      .build(),
+  );
+  const r = await startReplica({ connections: conns, keys, fake });
+  replicas.push(r);
+  await r.ready();
+  await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+  return { r, keys };
+}
+
 const reserved = async (r: Replica, node: string) =>
   Object.fromEntries(
     Object.entries(await r.redis.hgetall(r.keys.nodeReserved(node))).map(([k, v]) => [k, Number(v)]),
@@ -113,21 +137,7 @@ describe('bind', () => {
   });
 
   it('pods bound back to back are planned onto different GPUs before the report shows the first one allocated', async () => {
-    const keys = newKeys();
-    const admin = conns.client();
-    await publishNode(
-      admin,
-      keys,
-      makeReport('gpu-node')
-        .reportedAtMs(Date.now())
-        .gpus(2, { switch: 'a' })
-        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
-        .build(),
-    );
-    const r = await startReplica({ connections: conns, keys, fake });
-    replicas.push(r);
-    await r.ready();
-    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const { r } = await gpuNodeReplica();
     const gpuPod = (name: string) => createPod(fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 });
     const a = gpuPod('gpu-a');
     const b = gpuPod('gpu-b');
@@ -148,20 +158,7 @@ describe('bind', () => {
   });
 
   it("a replica plans the next pod with its own reservation before the ledger's event stream delivers it", async () => {
-    const keys = newKeys();
-    await publishNode(
-      conns.client(),
-      keys,
-      makeReport('gpu-node')
-        .reportedAtMs(Date.now())
-        .gpus(2, { switch: 'a' })
-        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
-        .build(),
-    );
-    const r = await startReplica({ connections: conns, keys, fake });
-    replicas.push(r);
-    await r.ready();
-    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const { r } = await gpuNodeReplica();
     // As if the stream lagged: from here on the mirror sees only what the replica applies itself.
     await r.stopFollowingLedger();
     const a = createPod(fake, { namespace: 'ml-train', name: 'lag-a', ib: 1, gpus: 1 });
@@ -177,20 +174,7 @@ describe('bind', () => {
   });
 
   it("two binds racing onto one node plan one after the other: the second sees the first one's GPUs", async () => {
-    const keys = newKeys();
-    await publishNode(
-      conns.client(),
-      keys,
-      makeReport('gpu-node')
-        .reportedAtMs(Date.now())
-        .gpus(2, { switch: 'a' })
-        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
-        .build(),
-    );
-    const r = await startReplica({ connections: conns, keys, fake });
-    replicas.push(r);
-    await r.ready();
-    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const { r } = await gpuNodeReplica();
     await r.stopFollowingLedger();
     const pods = ['race-a', 'race-b'].map((name) =>
       createPod(fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 }),
@@ -204,20 +188,7 @@ describe('bind', () => {
   });
 
   it('a reservation is in the mirror while the ledger writes it, and gone again when the ledger refuses it', async () => {
-    const keys = newKeys();
-    await publishNode(
-      conns.client(),
-      keys,
-      makeReport('gpu-node')
-        .reportedAtMs(Date.now())
-        .gpus(2, { switch: 'a' })
-        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
-        .build(),
-    );
-    const r = await startReplica({ connections: conns, keys, fake });
-    replicas.push(r);
-    await r.ready();
-    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const { r } = await gpuNodeReplica();
     await r.stopFollowingLedger();
     const ok = createPod(fake, { namespace: 'ml-train', name: 'assumed-a', ib: 1, gpus: 1 });
     const refused = createPod(fake, { namespace: 'ml-train', name: 'assumed-b', ib: 1, gpus: 1 });
@@ -416,20 +387,7 @@ describe('bind', () => {
   });
 
   it('reconcile drops GPU promises whose reservation is gone and keeps the live ones', async () => {
-    const keys = newKeys();
-    await publishNode(
-      conns.client(),
-      keys,
-      makeReport('gpu-node')
-        .reportedAtMs(Date.now())
-        .gpus(2, { switch: 'a' })
-        .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
-        .build(),
-    );
-    const r = await startReplica({ connections: conns, keys, fake });
-    replicas.push(r);
-    await r.ready();
-    await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
+    const { r, keys } = await gpuNodeReplica();
     const pod = createPod(fake, { namespace: 'ml-train', name: 'promised-0', ib: 1, gpus: 1 });
     expect(await bindOver(r, pod, 'gpu-node')).toBe('');
     const [gpu] = (await r.ledger.get(pod.uid))?.gpus ?? [];
