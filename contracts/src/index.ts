@@ -6,3 +6,4 @@ export * from './redis-keys.js';
 export * from './events.js';
 export * from './provisioning.js';
 export * from './reservation.js';
+export * from './lua-script.js';

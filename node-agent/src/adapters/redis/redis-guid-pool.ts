@@ -3,11 +3,10 @@
  * scripts: a GUID is recorded in `owners` with HSETNX, so two owners can never hold it at once,
  * whatever the number of agents racing.
  */
-import type { RedisKeys } from '@rdmasched/contracts';
+import { LuaScript, type RedisKeys } from '@rdmasched/contracts';
 import { guidLimbs, identityOwner, type GuidRange } from '../../core/identity.js';
 import type { AllocateOutcome, GuidPool } from '../../ports/guid-pool.js';
 import type { RedisClient } from './connection.js';
-import { LuaScript } from './lua-script.js';
 
 /**
  * KEYS: 1 owners, 2 next, 3 free, 4 nodeGuids

@@ -5,7 +5,13 @@
  * (`XADD ... MAXLEN ~ EVENTS_MAXLEN`), so a mirror following the stream never disagrees with the
  * resizing hash.
  */
-import { EVENTS_MAXLEN, parseReservation, type RedisKeys, type Reservation } from '@rdmasched/contracts';
+import {
+  EVENTS_MAXLEN,
+  LuaScript,
+  parseReservation,
+  type RedisKeys,
+  type Reservation,
+} from '@rdmasched/contracts';
 import {
   AGENT_CLAIM_OWNER,
   type AgentLedger,
@@ -13,7 +19,6 @@ import {
   type NodeHolds,
 } from '../../ports/ledger.js';
 import type { RedisClient } from './connection.js';
-import { LuaScript } from './lua-script.js';
 
 /**
  * The JSON of a claim event, built in Lua: strings through cjson.encode, `atMs` as the digits the

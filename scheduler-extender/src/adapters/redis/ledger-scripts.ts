@@ -9,7 +9,7 @@
  * client passed or with %d (cjson prints large numbers in exponent form), empty arrays as `[]`
  * (cjson encodes an empty table as `{}`).
  */
-import { LuaScript } from './lua-script.js';
+import { LuaScript } from '@rdmasched/contracts';
 
 const HELPERS = `
 local function js(v) return cjson.encode(v) end

@@ -4,10 +4,9 @@
  * (crashed, partitioned) loses it after the lease; another replica takes it on its next try.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisKeys } from '@rdmasched/contracts';
+import { LuaScript, type RedisKeys } from '@rdmasched/contracts';
 import type { LeaderLock } from '../../ports/leader-lock.js';
 import type { RedisClient } from './connect.js';
-import { LuaScript } from './lua-script.js';
 
 /** KEYS: 1 lock; ARGV: 1 token, 2 lease ms -> 1 held by the token now | 0 held by another. */
 const ACQUIRE = new LuaScript(
