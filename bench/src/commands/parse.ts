@@ -5,8 +5,8 @@
  * port rate it also prints the verdict. FILE `-` reads standard input (`kubectl logs pod | ...`).
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { parseCommandArgs, thresholdOptions } from '../command-options.js';
 import {
   looksLikeJson,
   parsePerftestJson,
@@ -19,7 +19,6 @@ import { processIo, type CommandIo } from '../rdma-local/io.js';
 import { formatNumber } from '../verdict/format.js';
 import { parseSysfsRate } from '../verdict/port-rate.js';
 import type { PortRateSource } from '../verdict/pair.js';
-import { makeThresholds } from '../verdict/thresholds.js';
 import { judgeResult, type Verdict } from '../verdict/verdict.js';
 
 const USAGE = `usage: rdmasched-bench parse FILE [options]
@@ -55,9 +54,8 @@ export function createParseCommand(
     name: 'parse',
     summary: 'parse perftest output (text or --out_json) into normalised figures, optionally judge it',
     async run(argv) {
-      let parsed;
-      try {
-        parsed = parseArgs({
+      const parsed = parseCommandArgs(
+        {
           args: [...argv],
           allowPositionals: true,
           options: {
@@ -72,16 +70,12 @@ export function createParseCommand(
             'max-read-lat-us': { type: 'string' },
             help: { type: 'boolean', short: 'h', default: false },
           },
-        });
-      } catch (err: unknown) {
-        io.err(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-        return EXIT.usage;
-      }
+        },
+        io,
+        USAGE,
+      );
+      if ('exit' in parsed) return parsed.exit;
       const { values, positionals } = parsed;
-      if (values.help) {
-        io.out(USAGE);
-        return EXIT.ok;
-      }
       const problems: string[] = [];
       if (positionals.length !== 1) problems.push(`expected one FILE, got ${positionals.length}`);
       let unit: BandwidthUnit | undefined;
@@ -111,20 +105,7 @@ export function createParseCommand(
             `--port-rate-gbps must be a positive number, got ${JSON.stringify(values['port-rate-gbps'])}`,
           );
       }
-      const thresholds = makeThresholds(
-        Object.fromEntries(
-          (
-            [
-              ['minBandwidthFraction', values['min-bw-fraction']],
-              ['maxWriteLatencyUs', values['max-write-lat-us']],
-              ['maxReadLatencyUs', values['max-read-lat-us']],
-            ] as const
-          )
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => [k, Number(v)]),
-        ),
-      );
-      if (!thresholds.ok) problems.push(...thresholds.errors);
+      const thresholds = thresholdOptions(values, problems);
       if (problems.length > 0 || !thresholds.ok) {
         io.err(`${problems.join('\n')}\n\n${USAGE}`);
         return EXIT.usage;

@@ -1,11 +1,16 @@
 /** `rdmasched-bench rdma local`: command-line options for `runLocal`. */
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { isRdmaDeviceName } from '@rdmasched/contracts';
 import type { Command } from '../command.js';
+import {
+  onProcessInterrupt,
+  parseCommandArgs,
+  portRateGbpsOption,
+  thresholdOptions,
+  wholeNumberOptions,
+} from '../command-options.js';
 import type { PerftestKind } from '../perftest/types.js';
 import { renderJson } from '../report/report.js';
-import { makeThresholds } from '../verdict/thresholds.js';
 import { EXIT } from './exit-codes.js';
 import { processIo, type CommandIo } from './io.js';
 import { LOCAL_VERBS, type LocalVerb } from './plan.js';
@@ -67,14 +72,7 @@ const processDeps: LocalCommandDeps = {
   cwd: () => process.cwd(),
   hostname,
   now: () => new Date(),
-  onInterrupt: (handler) => {
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-    return () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    };
-  },
+  onInterrupt: onProcessInterrupt,
 };
 
 export function createLocalCommand(deps: LocalCommandDeps = processDeps): Command {
@@ -83,9 +81,8 @@ export function createLocalCommand(deps: LocalCommandDeps = processDeps): Comman
     name: 'local',
     summary: 'perftest between local RDMA devices or to a peer host (bare metal, no Kubernetes)',
     async run(argv) {
-      let parsed;
-      try {
-        parsed = parseArgs({
+      const parsed = parseCommandArgs(
+        {
           args: [...argv],
           options: {
             device: { type: 'string' },
@@ -115,30 +112,16 @@ export function createLocalCommand(deps: LocalCommandDeps = processDeps): Comman
             'dry-run': { type: 'boolean', default: false },
             help: { type: 'boolean', short: 'h', default: false },
           },
-        });
-      } catch (err: unknown) {
-        io.err(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-        return EXIT.usage;
-      }
+        },
+        io,
+        USAGE,
+      );
+      if ('exit' in parsed) return parsed.exit;
       const v = parsed.values;
-      if (v.help) {
-        io.out(USAGE);
-        return EXIT.ok;
-      }
 
       // Every problem at once, each naming its option.
       const problems: string[] = [];
-      const int = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
-        if (text === undefined) return undefined;
-        const n = Number(text);
-        if (!/^\d+$/.test(text) || n < min || n > max) {
-          problems.push(
-            `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
-          );
-          return undefined;
-        }
-        return n;
-      };
+      const int = wholeNumberOptions(problems);
       const list = <T extends string>(name: string, text: string, allowed: Record<string, T>): T[] => {
         const items = text
           .split(',')
@@ -170,14 +153,7 @@ export function createLocalCommand(deps: LocalCommandDeps = processDeps): Comman
         int('timeout', v.timeout, 1, 86400) ?? (durationS !== undefined ? durationS + 60 : 120);
       const serverDevice = device('device', v.device);
       const clientDevice = device('client-device', v['client-device']);
-      let portRateGbps: number | undefined;
-      if (v['port-rate-gbps'] !== undefined) {
-        portRateGbps = Number(v['port-rate-gbps']);
-        if (!(Number.isFinite(portRateGbps) && portRateGbps > 0))
-          problems.push(
-            `--port-rate-gbps must be a positive number, got ${JSON.stringify(v['port-rate-gbps'])}`,
-          );
-      }
+      const portRateGbps = portRateGbpsOption(v['port-rate-gbps'], problems);
       if (v.peer !== undefined && !HOST_RE.test(v.peer))
         problems.push(`--peer ${JSON.stringify(v.peer)} is not a host name or address`);
       if (v.peer !== undefined && v.serve)
@@ -186,20 +162,7 @@ export function createLocalCommand(deps: LocalCommandDeps = processDeps): Comman
         problems.push("with --peer only this host's client runs: give --device or --client-device, not both");
       if (v.serve && clientDevice !== undefined)
         problems.push('--serve runs servers only: --client-device does not apply');
-      const thresholds = makeThresholds(
-        Object.fromEntries(
-          (
-            [
-              ['minBandwidthFraction', v['min-bw-fraction']],
-              ['maxWriteLatencyUs', v['max-write-lat-us']],
-              ['maxReadLatencyUs', v['max-read-lat-us']],
-            ] as const
-          )
-            .filter(([, x]) => x !== undefined)
-            .map(([k, x]) => [k, Number(x)]),
-        ),
-      );
-      if (!thresholds.ok) problems.push(...thresholds.errors);
+      const thresholds = thresholdOptions(v, problems);
       if (problems.length > 0 || !thresholds.ok) {
         io.err(`${problems.join('\n')}\n\n(rdmasched-bench rdma local --help for the options)`);
         return EXIT.usage;

@@ -4,14 +4,19 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { isNodeName, SCHEDULER_NAME } from '@rdmasched/contracts';
 import type { Command } from '../command.js';
+import {
+  onProcessInterrupt,
+  parseCommandArgs,
+  portRateGbpsOption,
+  thresholdOptions,
+  wholeNumberOptions,
+} from '../command-options.js';
 import { processIo, type CommandIo } from '../rdma-local/io.js';
 import { renderJson } from '../report/report.js';
-import { makeThresholds } from '../verdict/thresholds.js';
 import { DEFAULT_RETRY, KubeClusterApi, type ClusterApi, type RetryPolicy } from './cluster-api.js';
 import { buildMatrix, MATRIX_FIELDS, rawFromDocument, type MatrixField, type RawMatrix } from './matrix.js';
 import {
@@ -138,14 +143,7 @@ const processDeps: RunCommandDeps = {
   env: process.env,
   cwd: () => process.cwd(),
   now: () => new Date(),
-  onInterrupt: (handler) => {
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-    return () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    };
-  },
+  onInterrupt: onProcessInterrupt,
   stderrIsTTY: process.stderr.isTTY,
   tuning: DEFAULT_TUNING,
   newRunId,
@@ -193,9 +191,8 @@ export function createRunCommand(deps: RunCommandDeps = processDeps): Command {
     name: 'run',
     summary: 'perftest between pod pairs scheduled by rdma-scheduler (Kubernetes), with reports',
     async run(argv) {
-      let parsed;
-      try {
-        parsed = parseArgs({
+      const parsed = parseCommandArgs(
+        {
           args: [...argv],
           options: {
             matrix: { type: 'string' },
@@ -244,16 +241,12 @@ export function createRunCommand(deps: RunCommandDeps = processDeps): Command {
             'dry-run': { type: 'boolean', default: false },
             help: { type: 'boolean', short: 'h', default: false },
           },
-        });
-      } catch (err: unknown) {
-        io.err(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-        return RUN_EXIT.usage;
-      }
+        },
+        io,
+        USAGE,
+      );
+      if ('exit' in parsed) return parsed.exit;
       const v = parsed.values;
-      if (v.help) {
-        io.out(USAGE);
-        return RUN_EXIT.ok;
-      }
       const problems: string[] = [];
 
       // The matrix: the file first, then every flag given over it.
@@ -291,16 +284,7 @@ export function createRunCommand(deps: RunCommandDeps = processDeps): Command {
       const matrix = buildMatrix(raw);
       if (!matrix.ok) problems.push(...matrix.errors);
 
-      const int = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
-        if (text === undefined) return undefined;
-        if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-          problems.push(
-            `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
-          );
-          return undefined;
-        }
-        return Number(text);
-      };
+      const int = wholeNumberOptions(problems);
       const scheduleS = int('schedule-timeout', v['schedule-timeout'], 1, 86_400) ?? 120;
       const startS = int('start-timeout', v['start-timeout'], 1, 86_400) ?? 300;
       const perRunS = int('run-timeout', v['run-timeout'], 1, 604_800);
@@ -343,28 +327,8 @@ export function createRunCommand(deps: RunCommandDeps = processDeps): Command {
       ] as const)
         if (q !== undefined && parseQuantity(q) === undefined)
           problems.push(`--${name} ${JSON.stringify(q)} is not a Kubernetes quantity (like 4, 500m, 8Gi)`);
-      let portRateGbps: number | undefined;
-      if (v['port-rate-gbps'] !== undefined) {
-        portRateGbps = Number(v['port-rate-gbps']);
-        if (!(Number.isFinite(portRateGbps) && portRateGbps > 0))
-          problems.push(
-            `--port-rate-gbps must be a positive number, got ${JSON.stringify(v['port-rate-gbps'])}`,
-          );
-      }
-      const thresholds = makeThresholds(
-        Object.fromEntries(
-          (
-            [
-              ['minBandwidthFraction', v['min-bw-fraction']],
-              ['maxWriteLatencyUs', v['max-write-lat-us']],
-              ['maxReadLatencyUs', v['max-read-lat-us']],
-            ] as const
-          )
-            .filter(([, x]) => x !== undefined)
-            .map(([k, x]) => [k, Number(x)]),
-        ),
-      );
-      if (!thresholds.ok) problems.push(...thresholds.errors);
+      const portRateGbps = portRateGbpsOption(v['port-rate-gbps'], problems);
+      const thresholds = thresholdOptions(v, problems);
       if (v['extender-url'] !== undefined && v['node-report'] !== undefined)
         problems.push('--extender-url and --node-report exclude each other: one source of node reports');
       let extenderUrl: URL | undefined;
