@@ -144,7 +144,6 @@ describe('reservation hints', () => {
       reservations: (uids) => ledger.reservations(uids),
       reservationsOfNode: (node) => ledger.reservationsOfNode(node),
       takeClaim: (n, pf, o) => ledger.takeClaim(n, pf, o),
-      releaseOrphanedClaim: (n, pf, o) => ledger.releaseOrphanedClaim(n, pf, o),
       releaseClaim: (n, pf, o) => ledger.releaseClaim(n, pf, o),
     };
     const usage = new DevicePluginVfUsage();

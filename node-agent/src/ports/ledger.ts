@@ -52,12 +52,4 @@ export interface AgentLedger {
    * event is appended in the same atomic step. Idempotent.
    */
   releaseClaim(node: string, pf: string, owner: string): Promise<boolean>;
-  /**
-   * Removes a pod's claim only if `owner` holds it and the pod's reservation no longer names this
-   * node and PF (the record is gone, or is about another node or PF), checked in the same atomic
-   * step: a claim left behind when a reservation was released before its provisioning request
-   * was handled (or never sent). An unreadable record keeps the claim. Appends `claim-released`
-   * when removed. Never removes the agent's own claim.
-   */
-  releaseOrphanedClaim(node: string, pf: string, owner: string): Promise<boolean>;
 }

@@ -18,7 +18,7 @@ import type { Discovery } from '../discovery/types.js';
 import { NO_GPU_USAGE, type GpuUsage } from '../ports/gpu-usage.js';
 import type { GuidPool } from '../ports/guid-pool.js';
 import type { HostControl } from '../ports/host-control.js';
-import { AGENT_CLAIM_OWNER, type AgentLedger } from '../ports/ledger.js';
+import type { AgentLedger } from '../ports/ledger.js';
 import type { ProvisionQueue } from '../ports/provision-queue.js';
 import type { ReportStore } from '../ports/report-store.js';
 import type { SysfsReader } from '../ports/sysfs-reader.js';
@@ -292,31 +292,6 @@ export class NodeAgent {
     if (changed > 0) await this.refreshAndReport();
   }
 
-  /**
-   * Releases pods' resize claims on this node whose reservation is gone or names another PF (the
-   * extender released it before the provisioning request was handled, or the request was never
-   * sent): such a claim would keep every other reservation off the PF. PFs being resized now are
-   * left alone, and the ledger re-checks the reservation atomically with the release.
-   */
-  async claimSweepTick(): Promise<number> {
-    const { ctx } = this;
-    const released = await this.exclusive(async () => {
-      const holds = await ctx.ledger.holds(ctx.nodeName);
-      const out: { pf: string; owner: string }[] = [];
-      for (const [pf, owner] of holds.claims) {
-        if (owner === AGENT_CLAIM_OWNER || ctx.resizing.has(pf)) continue;
-        if (await ctx.ledger.releaseOrphanedClaim(ctx.nodeName, pf, owner)) {
-          ctx.claimed.delete(pf);
-          out.push({ pf, owner });
-        }
-      }
-      return out;
-    });
-    for (const r of released)
-      this.opts.logger.info({ pf: r.pf, pod: r.owner }, 'released a resize claim whose reservation is gone');
-    return released.length;
-  }
-
   /** One warm-pool step (nothing at all, not even a discovery, when no warm pool is configured). */
   async warmPoolTick(): Promise<void> {
     if (this.warmPool.idle) return;
@@ -393,7 +368,6 @@ export class NodeAgent {
         );
         work.push(
           every(this.opts.warmPoolIntervalMs, 'warm-pool', async () => {
-            await this.claimSweepTick();
             await this.mtuTick();
             await this.warmPoolTick();
           }),

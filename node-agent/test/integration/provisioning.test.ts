@@ -159,22 +159,6 @@ describe('bad or unsafe requests are refused with a reason and no write at all',
     expect(ledger.claims.get('node-a')?.has(IB)).toBe(false);
   });
 
-  it('releases a pod claim left behind when the reservation went away before any request came', async () => {
-    const events: HostEvent[] = [];
-    const { agent, ledger } = build(events, { numVfs: 2, configuredVfs: 2 });
-    await agent.recover();
-    events.length = 0;
-    // The extender reserved with a claim, then failed before it sent the request and released.
-    ledger.reserve(makeReservation('pod-1', IB, 4), IB);
-    ledger.reserve(makeReservation('pod-2', ROCE, 1), ROCE);
-    expect(await agent.claimSweepTick()).toBe(0); // both reservations still need their PFs
-    ledger.unreserve('pod-1');
-    expect(await agent.claimSweepTick()).toBe(1);
-    expect(ledger.claims.get('node-a')?.has(IB)).toBe(false);
-    expect(ledger.claims.get('node-a')?.get(ROCE)).toBe('pod-2');
-    expect(writes(events)).toEqual([]);
-  });
-
   it('a PF reserved by other pods is not resized for a new one (PF_HELD)', async () => {
     const events: HostEvent[] = [];
     const { agent, ledger, queue } = build(events, { numVfs: 2, configuredVfs: 2 });

@@ -14,7 +14,6 @@ import {
   parseProvisionResult,
   type NodeReport,
   type PfCapacity,
-  type Reservation,
 } from '@rdmasched/contracts';
 import { InMemoryGuidPool } from '../../src/adapters/memory/in-memory-guid-pool.js';
 import { InMemoryLedger } from '../../src/adapters/memory/in-memory-ledger.js';
@@ -54,12 +53,6 @@ interface LedgerWorld {
   ledger: AgentLedger;
   reserve(podUid: string, pf: string, count: number, claim?: boolean): Promise<void>;
   claimOf(pf: string): Promise<string | undefined>;
-  /** The extender releases the pod's reservation (its claim, if any, stays: only the agent removes claims). */
-  unreserve(podUid: string): Promise<void>;
-  /** Writes a claim directly (a state left behind by older code or a crash). */
-  forceClaim(pf: string, owner: string): Promise<void>;
-  /** Overwrites the pod's reservation record with bytes that are not a reservation (Redis only). */
-  corrupt?(podUid: string): Promise<void>;
   /** The claim events appended so far (claimed / claim-released), oldest first. */
   claimEvents(): Promise<LedgerEvent[]>;
 }
@@ -77,13 +70,6 @@ const ledgers: [string, () => LedgerWorld][] = [
         reserve: (podUid, pf, count, claim) =>
           Promise.resolve(l.reserve(makeReservation(podUid, pf, count), claim === true ? pf : undefined)),
         claimOf: (pf) => Promise.resolve(l.claims.get('node-a')?.get(pf)),
-        unreserve: (podUid) => Promise.resolve(l.unreserve(podUid)),
-        forceClaim: (pf, owner) => {
-          const m = l.claims.get('node-a') ?? new Map<string, string>();
-          m.set(pf, owner);
-          l.claims.set('node-a', m);
-          return Promise.resolve();
-        },
         claimEvents: () => Promise.resolve(events.filter(isClaimEvent)),
       };
     },
@@ -101,19 +87,6 @@ const ledgers: [string, () => LedgerWorld][] = [
           if (claim === true) await r.hset(keys.nodeResizing('node-a'), pf, podUid);
         },
         claimOf: async (pf) => (await r.hget(keys.nodeResizing('node-a'), pf)) ?? undefined,
-        unreserve: async (podUid) => {
-          const raw = await r.get(keys.reservation(podUid));
-          await r.del(keys.reservation(podUid));
-          await r.srem(keys.nodeReservations('node-a'), podUid);
-          for (const p of raw === null ? [] : (JSON.parse(raw) as Reservation).pfs)
-            await r.hincrby(keys.nodeReserved('node-a'), p.pfPciAddress, -p.count);
-        },
-        forceClaim: async (pf, owner) => {
-          await r.hset(keys.nodeResizing('node-a'), pf, owner);
-        },
-        corrupt: async (podUid) => {
-          await r.set(keys.reservation(podUid), '{"node":');
-        },
         claimEvents: async () =>
           (await r.xrange(keys.ledgerEvents(), '-', '+')).map(([, fields]) => {
             expect(fields[0]).toBe('event');
@@ -179,49 +152,6 @@ describe.each(ledgers)('the ledger contract (%s)', (_name, make) => {
     // pod-1's claim came with its reservation (the bind script's own `reserved` event); taking it
     // again changes nothing, so the only claim event is its release.
     expect((await w.claimEvents()).map((e) => e.type)).toEqual(['claim-released']);
-  });
-});
-
-describe.each(ledgers)('orphaned claims (%s)', (_name, make) => {
-  it('releases a pod claim only once its reservation no longer names the node and PF', async () => {
-    const w = make();
-    await w.reserve('pod-1', PF, 2, true);
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-1')).toBe(false);
-    expect(await w.claimOf(PF)).toBe('pod-1');
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-2')).toBe(false); // not the owner
-    await w.unreserve('pod-1');
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-1')).toBe(true);
-    expect(await w.claimOf(PF)).toBeUndefined();
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-1')).toBe(false);
-    expect(
-      (await w.claimEvents()).map((e) => [
-        e.type,
-        e.type === 'claimed' || e.type === 'claim-released' ? e.owner : '',
-      ]),
-    ).toEqual([['claim-released', 'pod-1']]);
-  });
-
-  it('keeps a claim whose pod is reserved on this PF again, and never touches the agent’s own claim', async () => {
-    const w = make();
-    await w.reserve('pod-1', '0000:9e:00.0', 1);
-    // A claim on PF for pod-1, whose reservation names another PF: orphaned.
-    await w.forceClaim(PF, 'pod-1');
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-1')).toBe(true);
-    expect(await w.ledger.takeClaim('node-a', PF, 'agent')).toEqual({ ok: true });
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'agent')).toBe(false);
-    expect(await w.claimOf(PF)).toBe('agent');
-    expect(await w.ledger.releaseClaim('node-a', PF, 'agent')).toBe(true);
-    await w.reserve('pod-2', PF, 1, true);
-    await w.unreserve('pod-2');
-    await w.reserve('pod-2', PF, 1, true); // reserved again before the sweep came
-    expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-2')).toBe(false);
-    expect(await w.claimOf(PF)).toBe('pod-2');
-    if (w.corrupt !== undefined) {
-      // A record that cannot be read proves nothing: the claim stays.
-      await w.corrupt('pod-2');
-      expect(await w.ledger.releaseOrphanedClaim('node-a', PF, 'pod-2')).toBe(false);
-      expect(await w.claimOf(PF)).toBe('pod-2');
-    }
   });
 });
 

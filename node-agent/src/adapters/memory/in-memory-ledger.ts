@@ -101,18 +101,6 @@ export class InMemoryLedger implements AgentLedger {
     return Promise.resolve(true);
   }
 
-  releaseOrphanedClaim(node: string, pf: string, owner: string): Promise<boolean> {
-    if (owner === AGENT_CLAIM_OWNER) return Promise.resolve(false);
-    const claims = this.#of(this.claims, node);
-    if (claims.get(pf) !== owner) return Promise.resolve(false);
-    const r = this.records.get(owner);
-    if (r !== undefined && r.node === node && r.pfs.some((p) => p.pfPciAddress === pf))
-      return Promise.resolve(false);
-    claims.delete(pf);
-    this.#emit({ type: 'claim-released', node, pf, owner, atMs: this.#atMs() });
-    return Promise.resolve(true);
-  }
-
   // ---- the extender's side, for tests and the in-process simulation ----
 
   /**

@@ -83,33 +83,6 @@ return 0
 `,
 );
 
-/**
- * KEYS: 1 resizing hash, 2 the ledger event stream, 3 the owner's reservation record.
- * ARGV: 1 pf, 2 owner (a pod UID), 3 node, 4 unix ms (digits), 5 stream MAXLEN, 6 the agent's
- * owner name -> 1 removed | 0 kept (not the owner's, the agent's, still reserved, or unreadable)
- */
-export const RELEASE_ORPHANED_CLAIM = new LuaScript(
-  'release-orphaned-claim',
-  `${CLAIM_EVENT_JSON}
-if ARGV[2] == ARGV[6] then return 0 end
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-local rec = redis.call('GET', KEYS[3])
-if rec then
-  local ok, r = pcall(cjson.decode, rec)
-  if not ok or type(r) ~= 'table' then return 0 end
-  if r.node == ARGV[3] and type(r.pfs) == 'table' then
-    for _, p in ipairs(r.pfs) do
-      if type(p) == 'table' and p.pfPciAddress == ARGV[1] then return 0 end
-    end
-  end
-end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'event',
-  claimEvent('claim-released', ARGV[3], ARGV[1], ARGV[2], ARGV[4]))
-return 1
-`,
-);
-
 function toMap(h: Record<string, string>, parse: (v: string) => number): Map<string, number> {
   const m = new Map<string, number>();
   for (const [k, v] of Object.entries(h)) {
@@ -184,16 +157,6 @@ export class RedisLedger implements AgentLedger {
     if (r[0] === 1) return { ok: true };
     const reason = r[1] === 'CLAIMED' || r[1] === 'HELD' ? r[1] : 'NO_RESERVATION';
     return { ok: false, reason, detail: r[2] };
-  }
-
-  async releaseOrphanedClaim(node: string, pf: string, owner: string): Promise<boolean> {
-    return (
-      (await RELEASE_ORPHANED_CLAIM.run(
-        this.client,
-        [this.keys.nodeResizing(node), this.keys.ledgerEvents(), this.keys.reservation(owner)],
-        [pf, owner, node, this.#atMs(), EVENTS_MAXLEN, AGENT_CLAIM_OWNER],
-      )) === 1
-    );
   }
 
   async releaseClaim(node: string, pf: string, owner: string): Promise<boolean> {

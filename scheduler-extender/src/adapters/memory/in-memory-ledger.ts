@@ -6,8 +6,7 @@
  * it behaves as one following the Redis stream.
  *
  * It also offers the node agent's side (the same method names and shapes as the agent's
- * `AgentLedger` port: holds, reservations, reservationsOfNode, takeClaim, releaseClaim,
- * releaseOrphanedClaim), so an
+ * `AgentLedger` port: holds, reservations, reservationsOfNode, takeClaim, releaseClaim), so an
  * in-process agent and the extender can share one ledger. Capacity summaries come from
  * `setCapacity` (what the agent writes with each report) or from a `capacity` callback.
  */
@@ -349,14 +348,5 @@ export class InMemoryLedger implements Ledger {
     claims.delete(pf);
     this.emit({ type: 'claim-released', node, pf, owner, atMs: this.at() });
     return Promise.resolve(true);
-  }
-
-  /** The agent's sweep: a pod's claim whose reservation no longer names this node and PF. */
-  releaseOrphanedClaim(node: string, pf: string, owner: string): Promise<boolean> {
-    if (owner === AGENT_OWNER) return Promise.resolve(false);
-    const r = this.records.get(owner);
-    if (r !== undefined && r.node === node && r.pfs.some((p) => p.pfPciAddress === pf))
-      return Promise.resolve(false);
-    return this.releaseClaim(node, pf, owner);
   }
 }
