@@ -5,3 +5,4 @@ export * from './prometheus.js';
 export * from './scheduler-driver/index.js';
 export * from './fake-kube/index.js';
 export * from './fake-kubelet/index.js';
+export * from './tls-files.js';

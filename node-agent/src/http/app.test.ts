@@ -1,10 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { makeTlsFiles } from '@rdmasched/testkit';
 import { buildApp } from './app.js';
 
 describe('buildApp', () => {
@@ -28,40 +26,19 @@ describe('buildApp', () => {
 
 describe('buildApp with TLS', () => {
   it('serves HTTPS with the given key and certificate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rdmasched-tls-'));
+    const tls = await makeTlsFiles({ commonName: 'localhost' });
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
       const app = buildApp({
         registry: new Registry(),
         health: { ready: () => true, details: () => ({}) },
-        https: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+        https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) },
       });
       const address = await app.listen({ host: '127.0.0.1', port: 0 });
       expect(address).toMatch(/^https:\/\//);
       const body = await new Promise<string>((resolve, reject) => {
         get(
           `${address}/healthz`,
-          { ca: readFileSync(join(dir, 'cert.pem')), checkServerIdentity: () => undefined },
+          { ca: readFileSync(tls.caFile), checkServerIdentity: () => undefined },
           (res) => {
             let text = '';
             res.on('data', (c: Buffer) => (text += c.toString()));
@@ -72,7 +49,7 @@ describe('buildApp with TLS', () => {
       expect(JSON.parse(body)).toEqual({ status: 'ok' });
       await app.close();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await tls.cleanup();
     }
   });
 });

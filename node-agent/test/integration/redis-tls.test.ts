@@ -2,16 +2,15 @@
  * Redis with TLS and a password: the daemon connects with REDIS_URL=rediss://..., a CA file and a
  * password file, publishes its report, and its logs never contain the password.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisKeys } from '@rdmasched/contracts';
-import { ensureExecutable, freePort } from '@rdmasched/testkit';
+import { ensureExecutable, freePort, makeTlsFiles } from '@rdmasched/testkit';
 import { presetSpec } from '../../src/adapters/sim/presets.js';
 import { SimulatedHost } from '../../src/adapters/sim/simulated-host.js';
 import { parseConfig } from '../../src/config.js';
@@ -27,33 +26,13 @@ afterAll(async () => {
 
 describe('Redis over TLS with a password', () => {
   it('the daemon publishes through rediss:// and never logs the password', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rdmasched-redis-tls-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const tls = await makeTlsFiles({
+      commonName: '127.0.0.1',
+      subjectAltName: 'IP:127.0.0.1',
+      prefix: 'rdmasched-redis-tls-',
+    });
+    cleanups.push(tls.cleanup);
+    const { dir, certFile: cert, keyFile: key } = tls;
     writeFileSync(join(dir, 'password'), `${PASSWORD}\n`);
     const port = await freePort();
     const server: ChildProcess = spawn(

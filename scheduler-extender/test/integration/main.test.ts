@@ -2,15 +2,13 @@
  * The composition root end to end: real Redis, a real listening server (HTTP and HTTPS), a real
  * HTTP client with keep-alive, graceful stop.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { RedisKeys } from '@rdmasched/contracts';
-import { ensureExecutable, FakeKubeApiServer } from '@rdmasched/testkit';
+import { FakeKubeApiServer, makeTlsFiles } from '@rdmasched/testkit';
 import { writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,7 +18,6 @@ import { makePod, makeReport } from '../../src/testing/builders.js';
 import { AgentWriter } from './agent-writer.js';
 import { capacityOf, createPod, podNode, seedTenants, tenantObject } from './replica.js';
 
-const execFileAsync = promisify(execFile);
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -110,33 +107,11 @@ describe('rdmasched-extender main', () => {
   });
 
   it('serves HTTPS with the configured certificate and key', async () => {
-    const openssl = await ensureExecutable({ executable: 'openssl', debianPackage: 'openssl' });
-    const dir = await mkdtemp(join(tmpdir(), 'rdmasched-tls-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    await execFileAsync(openssl, [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
-    const { url } = await startExtender(['--tls-cert-file', cert, '--tls-key-file', key]);
+    const tls = await makeTlsFiles({ commonName: 'localhost', subjectAltName: 'IP:127.0.0.1' });
+    cleanups.push(tls.cleanup);
+    const { url } = await startExtender(['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile]);
     expect(url.startsWith('https://')).toBe(true);
-    const ca = await readFile(cert);
+    const ca = await readFile(tls.caFile);
     const get = (path: string) =>
       new Promise<number>((resolve, reject) => {
         const req = httpsRequest(`${url}${path}`, { ca }, (res) => {

@@ -2,14 +2,11 @@
  * The extender against a Redis that requires TLS and a password: the connection works with the
  * configured CA, and the password never appears in the logs.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { RedisKeys } from '@rdmasched/contracts';
-import { ensureExecutable, freePort } from '@rdmasched/testkit';
+import { ensureExecutable, freePort, makeTlsFiles, type TlsFiles } from '@rdmasched/testkit';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,69 +15,19 @@ import { start } from '../../src/main.js';
 import { makeReport } from '../../src/testing/builders.js';
 import { AgentWriter } from './agent-writer.js';
 
-const execFileAsync = promisify(execFile);
 const PASSWORD = 'tls-test-s3cret-9f2c';
 
-let dir = '';
+let tls: TlsFiles | undefined;
 let port = 0;
 let server: ChildProcess | undefined;
 
-async function openssl(args: string[]): Promise<void> {
-  const bin = await ensureExecutable({ executable: 'openssl', debianPackage: 'openssl' });
-  await execFileAsync(bin, args, { cwd: dir });
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rdmasched-redis-tls-'));
-  await openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-  ]);
-  await openssl([
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-  ]);
-  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  await openssl([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.pem',
-  ]);
+  tls = await makeTlsFiles({
+    commonName: '127.0.0.1',
+    subjectAltName: 'IP:127.0.0.1',
+    signedByCa: true,
+    prefix: 'rdmasched-redis-tls-',
+  });
   const redisServer = await ensureExecutable({ executable: 'redis-server', debianPackage: 'redis-server' });
   port = await freePort();
   server = spawn(
@@ -93,11 +40,11 @@ beforeAll(async () => {
       '--bind',
       '127.0.0.1',
       '--tls-cert-file',
-      join(dir, 'server.pem'),
+      tls.certFile,
       '--tls-key-file',
-      join(dir, 'server.key'),
+      tls.keyFile,
       '--tls-ca-cert-file',
-      join(dir, 'ca.pem'),
+      tls.caFile,
       '--tls-auth-clients',
       'no',
       '--requirepass',
@@ -107,11 +54,11 @@ beforeAll(async () => {
       '--appendonly',
       'no',
       '--dir',
-      dir,
+      tls.dir,
     ],
     { stdio: 'ignore' },
   );
-  const ca = await readFile(join(dir, 'ca.pem'));
+  const ca = await readFile(tls.caFile);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = new Redis({
@@ -139,12 +86,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server?.kill('SIGTERM');
-  if (dir !== '') await rm(dir, { recursive: true, force: true });
+  await tls?.cleanup();
 });
 
 describe('extender with Redis over TLS and a password', () => {
   it('loads reports through TLS with the configured CA, and never logs the password', async () => {
-    const ca = await readFile(join(dir, 'ca.pem'));
+    if (tls === undefined) throw new Error('beforeAll made no TLS files');
+    const caFile = tls.caFile;
+    const ca = await readFile(caFile);
     const prefix = 'tls-test';
     const writerClient = new Redis({ host: '127.0.0.1', port, password: PASSWORD, tls: { ca } });
     await new AgentWriter(writerClient, new RedisKeys({ prefix })).publish(
@@ -168,7 +117,7 @@ describe('extender with Redis over TLS and a password', () => {
         '--redis-url',
         `rediss://127.0.0.1:${port}`,
         '--redis-tls-ca-file',
-        join(dir, 'ca.pem'),
+        caFile,
         '--redis-key-prefix',
         prefix,
       ],
