@@ -12,8 +12,8 @@ import {
   type RedisKeys,
 } from '@rdmasched/contracts';
 import { InMemoryProvisioningChannel } from '../../src/adapters/memory/in-memory-provisioning.js';
-import { FakeKubeApiServer, POD_RESOURCE } from '@rdmasched/testkit';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { POD_RESOURCE } from '@rdmasched/testkit';
+import { describe, expect, it } from 'vitest';
 import { makeReport } from '../../src/testing/builders.js';
 import { waitFor } from './agent-writer.js';
 import {
@@ -21,44 +21,27 @@ import {
   createPod,
   newKeys,
   publishNode,
-  seedTenants,
-  singleRedis,
-  startReplica,
   tenantObject,
   type Replica,
   type ReplicaOptions,
 } from './replica.js';
-
-let fake: FakeKubeApiServer;
-const conns = singleRedis();
-const replicas: Replica[] = [];
+import { useFakeApi } from './fixture.js';
 
 // A fresh API server per test: reconcile reads every pod of the scheduler.
-beforeEach(async () => {
-  fake = await FakeKubeApiServer.start({ podTermination: 'immediate' });
-  seedTenants(
-    fake,
-    [{ name: 'ml-train' }, { name: 'storage', labels: { team: 'storage' } }, { name: 'lonely' }],
-    [
-      tenantObject('ml', {
-        namespaces: ['ml-train'],
-        allowedLinkTypes: ['ib'],
-        quota: { ib: 3 },
-        infiniband: { pkey: '0x0a01' },
-      }),
-      tenantObject('store', { namespaceSelector: { matchLabels: { team: 'storage' } }, roce: { vlan: 300 } }),
-    ],
-  );
-});
-
-afterEach(async () => {
-  for (const r of replicas.splice(0)) await r.close();
-  await fake.stop();
-});
-
-afterAll(() => {
-  conns.closeAll();
-});
+const api = useFakeApi(
+  [{ name: 'ml-train' }, { name: 'storage', labels: { team: 'storage' } }, { name: 'lonely' }],
+  [
+    tenantObject('ml', {
+      namespaces: ['ml-train'],
+      allowedLinkTypes: ['ib'],
+      quota: { ib: 3 },
+      infiniband: { pkey: '0x0a01' },
+    }),
+    tenantObject('store', { namespaceSelector: { matchLabels: { team: 'storage' } }, roce: { vlan: 300 } }),
+  ],
+  { podTermination: 'immediate' },
+);
+const { conns } = api;
 
 async function setup(opts: Partial<ReplicaOptions> = {}) {
   const keys = newKeys();
@@ -73,8 +56,7 @@ async function setup(opts: Partial<ReplicaOptions> = {}) {
       .pf({ linkType: 'roce', numVfs: 2, maxVfs: 2 })
       .build(),
   );
-  const r = await startReplica({ connections: conns, keys, fake, ...opts });
-  replicas.push(r);
+  const r = await api.replica({ keys, ...opts });
   await r.ready();
   await waitFor(() => r.x.snapshot.get('node-a') !== undefined, 'node-a in the snapshot');
   return { r, keys, admin };
@@ -92,8 +74,7 @@ async function gpuNodeReplica(): Promise<{ r: Replica; keys: RedisKeys }> {
       .pf({ numVfs: 4, configured: 4, maxVfs: 4, at: { switch: 'a' } })
       .build(),
   );
-  const r = await startReplica({ connections: conns, keys, fake });
-  replicas.push(r);
+  const r = await api.replica({ keys });
   await r.ready();
   await waitFor(() => r.x.snapshot.get('gpu-node') !== undefined, 'gpu-node');
   return { r, keys };
@@ -107,9 +88,9 @@ const reserved = async (r: Replica, node: string) =>
 describe('bind', () => {
   it('reserves, binds with the reservation and PKey annotations, and marks the reservation bound', async () => {
     const { r } = await setup();
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'trainer-0', ib: 2 });
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'trainer-0', ib: 2 });
     expect(await bindOver(r, pod, 'node-a')).toBe('');
-    const stored = fake.store.get(POD_RESOURCE, 'ml-train', 'trainer-0') as {
+    const stored = api.fake.store.get(POD_RESOURCE, 'ml-train', 'trainer-0') as {
       spec: { nodeName?: string };
       metadata: { annotations?: Record<string, string> };
     };
@@ -138,7 +119,7 @@ describe('bind', () => {
 
   it('pods bound back to back are planned onto different GPUs before the report shows the first one allocated', async () => {
     const { r } = await gpuNodeReplica();
-    const gpuPod = (name: string) => createPod(fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 });
+    const gpuPod = (name: string) => createPod(api.fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 });
     const a = gpuPod('gpu-a');
     const b = gpuPod('gpu-b');
     expect(await bindOver(r, a, 'gpu-node')).toBe('');
@@ -161,8 +142,8 @@ describe('bind', () => {
     const { r } = await gpuNodeReplica();
     // As if the stream lagged: from here on the mirror sees only what the replica applies itself.
     await r.stopFollowingLedger();
-    const a = createPod(fake, { namespace: 'ml-train', name: 'lag-a', ib: 1, gpus: 1 });
-    const b = createPod(fake, { namespace: 'ml-train', name: 'lag-b', ib: 1, gpus: 1 });
+    const a = createPod(api.fake, { namespace: 'ml-train', name: 'lag-a', ib: 1, gpus: 1 });
+    const b = createPod(api.fake, { namespace: 'ml-train', name: 'lag-b', ib: 1, gpus: 1 });
     expect(await bindOver(r, a, 'gpu-node')).toBe('');
     expect(r.x.mirror.reservation(a.uid)?.gpus).toEqual((await r.ledger.get(a.uid))?.gpus);
     expect(await bindOver(r, b, 'gpu-node')).toBe('');
@@ -177,7 +158,7 @@ describe('bind', () => {
     const { r } = await gpuNodeReplica();
     await r.stopFollowingLedger();
     const pods = ['race-a', 'race-b'].map((name) =>
-      createPod(fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 }),
+      createPod(api.fake, { namespace: 'ml-train', name, ib: 1, gpus: 1 }),
     );
     // Both requests are in flight at once, as kube-scheduler's binding cycles run in the background.
     expect(await Promise.all(pods.map((p) => bindOver(r, p, 'gpu-node')))).toEqual(['', '']);
@@ -190,8 +171,8 @@ describe('bind', () => {
   it('a reservation is in the mirror while the ledger writes it, and gone again when the ledger refuses it', async () => {
     const { r } = await gpuNodeReplica();
     await r.stopFollowingLedger();
-    const ok = createPod(fake, { namespace: 'ml-train', name: 'assumed-a', ib: 1, gpus: 1 });
-    const refused = createPod(fake, { namespace: 'ml-train', name: 'assumed-b', ib: 1, gpus: 1 });
+    const ok = createPod(api.fake, { namespace: 'ml-train', name: 'assumed-a', ib: 1, gpus: 1 });
+    const refused = createPod(api.fake, { namespace: 'ml-train', name: 'assumed-b', ib: 1, gpus: 1 });
     const seen: (readonly string[] | undefined)[] = [];
     const write = r.ledger.reserve.bind(r.ledger);
     r.ledger.reserve = async (res, quota, opts) => {
@@ -213,9 +194,9 @@ describe('bind', () => {
 
   it('writes the RoCE VLAN of the tenant for pods with RoCE VFs', async () => {
     const { r } = await setup();
-    const pod = createPod(fake, { namespace: 'storage', name: 'ceph-0', roce: 1 });
+    const pod = createPod(api.fake, { namespace: 'storage', name: 'ceph-0', roce: 1 });
     expect(await bindOver(r, pod, 'node-a')).toBe('');
-    const stored = fake.store.get(POD_RESOURCE, 'storage', 'ceph-0') as {
+    const stored = api.fake.store.get(POD_RESOURCE, 'storage', 'ceph-0') as {
       metadata: { annotations?: Record<string, string> };
     };
     expect(stored.metadata.annotations?.[ANNOTATIONS.roceVlan]).toBe('300');
@@ -223,8 +204,8 @@ describe('bind', () => {
 
   it('a 409 from the API releases the reservation and says so', async () => {
     const { r } = await setup();
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'conflict-0', ib: 1 });
-    fake.injectFault({
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'conflict-0', ib: 1 });
+    api.fake.injectFault({
       method: 'POST',
       path: /\/pods\/conflict-0\/binding$/,
       status: 409,
@@ -241,8 +222,8 @@ describe('bind', () => {
 
   it('an API outage during the Binding releases the reservation', async () => {
     const { r } = await setup();
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'outage-0', ib: 1 });
-    fake.injectFault({ method: 'POST', path: /\/pods\/outage-0\/binding$/, status: 503 });
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'outage-0', ib: 1 });
+    api.fake.injectFault({ method: 'POST', path: /\/pods\/outage-0\/binding$/, status: 503 });
     expect(await bindOver(r, pod, 'node-a')).toMatch(/^BINDING_FAILED: /);
     expect(await r.ledger.get(pod.uid)).toBeUndefined();
   });
@@ -273,11 +254,10 @@ describe('bind', () => {
       keys,
       makeReport('node-p').reportedAtMs(Date.now()).pf({ numVfs: 0, maxVfs: 8 }).build(),
     );
-    const r = await startReplica({ connections: conns, keys, fake, provisioning });
-    replicas.push(r);
+    const r = await api.replica({ keys, provisioning });
     await r.ready();
     await waitFor(() => r.x.snapshot.get('node-p') !== undefined, 'node-p');
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'prov-0', ib: 2 });
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'prov-0', ib: 2 });
     expect(await bindOver(r, pod, 'node-p')).toMatch(
       /^PROVISIONING_FAILED: agent of node-p answered failed for PF .*: HOST_WRITE_FAILED: write of sriov_numvfs failed: EIO$/,
     );
@@ -289,13 +269,13 @@ describe('bind', () => {
 
   it('refuses what the ledger refuses (quota, capacity) without leaving anything', async () => {
     const { r } = await setup();
-    const a = createPod(fake, { namespace: 'ml-train', name: 'quota-a', ib: 2 });
-    const b = createPod(fake, { namespace: 'ml-train', name: 'quota-b', ib: 2 });
+    const a = createPod(api.fake, { namespace: 'ml-train', name: 'quota-a', ib: 2 });
+    const b = createPod(api.fake, { namespace: 'ml-train', name: 'quota-b', ib: 2 });
     expect(await bindOver(r, a, 'node-a')).toBe('');
     expect(await bindOver(r, b, 'node-a')).toBe(
       'RESERVATION_REFUSED: QUOTA: tenant quota for ib VFs exceeded: 2 in use + 2 requested > quota 3',
     );
-    const big = createPod(fake, { namespace: 'storage', name: 'too-big', roce: 3 });
+    const big = createPod(api.fake, { namespace: 'storage', name: 'too-big', roce: 3 });
     expect(await bindOver(r, big, 'node-a')).toMatch(
       /^NODE_CANNOT_HOST: node node-a cannot host the pod now: /,
     );
@@ -304,13 +284,13 @@ describe('bind', () => {
 
   it('bind failures before reserving name the cause: missing pod, recreated pod, unknown node, tenancy', async () => {
     const { r } = await setup();
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'p-0', ib: 1 });
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'p-0', ib: 1 });
     expect(await bindOver(r, { ...pod, name: 'nope' }, 'node-a')).toMatch(/^POD_NOT_FOUND: /);
     expect(await bindOver(r, { ...pod, uid: 'other-uid' }, 'node-a')).toMatch(/^POD_UID_MISMATCH: /);
     expect(await bindOver(r, pod, 'ghost')).toMatch(/^UNKNOWN_NODE: /);
-    const lonely = createPod(fake, { namespace: 'lonely', name: 'p-1', ib: 1 });
+    const lonely = createPod(api.fake, { namespace: 'lonely', name: 'p-1', ib: 1 });
     expect(await bindOver(r, lonely, 'node-a')).toBe('TENANCY_DENIED: no RdmaTenant owns namespace lonely');
-    const wrong = createPod(fake, { namespace: 'ml-train', name: 'p-2', roce: 1 });
+    const wrong = createPod(api.fake, { namespace: 'ml-train', name: 'p-2', roce: 1 });
     expect(await bindOver(r, wrong, 'node-a')).toBe(
       'TENANCY_DENIED: tenant ml may not use RoCE VFs (spec.allowedLinkTypes)',
     );
@@ -318,13 +298,13 @@ describe('bind', () => {
 
   it('pod deletion and completion release the reservation (informer)', async () => {
     const { r } = await setup();
-    const done = createPod(fake, { namespace: 'ml-train', name: 'done-0', ib: 1 });
-    const gone = createPod(fake, { namespace: 'ml-train', name: 'gone-0', ib: 1 });
+    const done = createPod(api.fake, { namespace: 'ml-train', name: 'done-0', ib: 1 });
+    const gone = createPod(api.fake, { namespace: 'ml-train', name: 'gone-0', ib: 1 });
     expect(await bindOver(r, done, 'node-a')).toBe('');
     expect(await bindOver(r, gone, 'node-a')).toBe('');
     await waitFor(() => r.x.mirror.size === 2, 'both reservations mirrored');
-    fake.kubelet.setPodPhase('ml-train', 'done-0', 'Succeeded');
-    await fake
+    api.fake.kubelet.setPodPhase('ml-train', 'done-0', 'Succeeded');
+    await api.fake
       .kubeConfig()
       .makeApiClient((await import('@kubernetes/client-node')).CoreV1Api)
       .deleteNamespacedPod({
@@ -346,10 +326,10 @@ describe('bind', () => {
       },
     };
     const { r } = await setup({ clock, timings: { reservationTtlMs: 20_000 } });
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'killed-0', ib: 2 });
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'killed-0', ib: 2 });
     // The API holds the Binding forever: the extender dies while waiting for it.
     let unblock: () => void = () => undefined;
-    fake.injectFault({
+    api.fake.injectFault({
       method: 'POST',
       path: /\/pods\/killed-0\/binding$/,
       until: new Promise<void>((res) => (unblock = res)),
@@ -359,8 +339,7 @@ describe('bind', () => {
     await waitFor(() => r.x.mirror.reservation(pod.uid) !== undefined, 'the reservation taken');
     await r.close();
     // A surviving replica's reconcile, before and after the reservation's expiry.
-    const survivor = await startReplica({ connections: conns, keys: r.keys, fake, clock, name: 'survivor' });
-    replicas.push(survivor);
+    const survivor = await api.replica({ keys: r.keys, clock, name: 'survivor' });
     await survivor.ready();
     expect((await survivor.x.reconciler?.run())?.expiredReleased).toBe(0);
     clock.now += 21_000;
@@ -374,7 +353,7 @@ describe('bind', () => {
 
   it('reconcile marks bound the reservation of a pod whose Binding exists, and records a bound pod the ledger lost', async () => {
     const { r } = await setup();
-    const a = createPod(fake, { namespace: 'ml-train', name: 'crashed-after-binding', ib: 1 });
+    const a = createPod(api.fake, { namespace: 'ml-train', name: 'crashed-after-binding', ib: 1 });
     expect(await bindOver(r, a, 'node-a')).toBe('');
     await r.x.bind?.settled();
     // Lose the ledger's record of a bound pod (a Redis restarted without persistence, say).
@@ -388,7 +367,7 @@ describe('bind', () => {
 
   it('reconcile drops GPU promises whose reservation is gone and keeps the live ones', async () => {
     const { r, keys } = await gpuNodeReplica();
-    const pod = createPod(fake, { namespace: 'ml-train', name: 'promised-0', ib: 1, gpus: 1 });
+    const pod = createPod(api.fake, { namespace: 'ml-train', name: 'promised-0', ib: 1, gpus: 1 });
     expect(await bindOver(r, pod, 'gpu-node')).toBe('');
     const [gpu] = (await r.ledger.get(pod.uid))?.gpus ?? [];
     // A promise left behind by a release that did not know GPU promises (an older extender).
@@ -416,8 +395,8 @@ describe('filter with tenancy', () => {
       };
     };
     const podJson = (ns: string, name: string, extra: Record<string, string> = {}) => {
-      const p = createPod(fake, { namespace: ns, name, ib: 1, annotations: extra });
-      return fake.store.get(POD_RESOURCE, p.namespace, p.name) as unknown as Record<string, unknown>;
+      const p = createPod(api.fake, { namespace: ns, name, ib: 1, annotations: extra });
+      return api.fake.store.get(POD_RESOURCE, p.namespace, p.name) as unknown as Record<string, unknown>;
     };
     expect((await filter(podJson('ml-train', 'f-0'))).NodeNames).toEqual(['node-a']);
     expect((await filter(podJson('lonely', 'f-1'))).FailedAndUnresolvableNodes).toEqual({

@@ -6,22 +6,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeKubeApiServer } from '@rdmasched/testkit';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UfmSubnetManager, guidFromUfm, ufmPkey } from '../../src/adapters/ufm/ufm-subnet-manager.js';
 import { makeReport } from '../../src/testing/builders.js';
 import { waitFor } from './agent-writer.js';
-import {
-  bindOver,
-  createPod,
-  newKeys,
-  publishNode,
-  seedTenants,
-  singleRedis,
-  startReplica,
-  tenantObject,
-  type Replica,
-} from './replica.js';
+import { bindOver, createPod, newKeys, publishNode, tenantObject } from './replica.js';
+import { useFakeApi } from './fixture.js';
 
 /** The UFM REST calls rdmasched makes, with UFM's shapes: GUIDs as 16 hex digits, PKeys as 0x%04X. */
 class FakeUfm {
@@ -150,56 +140,55 @@ describe('UfmSubnetManager against a fake UFM', () => {
 });
 
 describe('PKey membership follows the reservations', () => {
-  let fake: FakeKubeApiServer;
   let ufm: FakeUfm;
-  const conns = singleRedis();
-  const replicas: Replica[] = [];
-  beforeEach(async () => {
-    fake = await FakeKubeApiServer.start();
+  // Registered before the fake API's hooks, so that UFM stops after the replicas that call it.
+  beforeEach(() => {
     ufm = new FakeUfm('admin', 'pw');
-    seedTenants(
-      fake,
-      [{ name: 'a-ns' }, { name: 'b-ns' }],
-      [
-        tenantObject('alpha', { namespaces: ['a-ns'], infiniband: { pkey: '0x0a01' } }),
-        tenantObject('beta', { namespaces: ['b-ns'], infiniband: { pkey: '0x0b02' } }),
-      ],
-    );
   });
   afterEach(async () => {
-    for (const r of replicas.splice(0)) await r.close();
-    await fake.stop();
     await ufm.stop();
   });
-  afterAll(() => conns.closeAll());
+  const api = useFakeApi(
+    [{ name: 'a-ns' }, { name: 'b-ns' }],
+    [
+      tenantObject('alpha', { namespaces: ['a-ns'], infiniband: { pkey: '0x0a01' } }),
+      tenantObject('beta', { namespaces: ['b-ns'], infiniband: { pkey: '0x0b02' } }),
+    ],
+  );
 
-  it('GUIDs join their tenant PKey once the node reports them in use, leave on release, and leaks are removed', async () => {
+  /**
+   * The fake UFM started with a subnet manager on it, and node-a (one PF of `vfs` ready VFs) published
+   * to a fresh ledger; `build` makes node-a's later reports.
+   */
+  async function ufmAndNodeA(vfs: number) {
     const url = await ufm.start();
     const sm = new UfmSubnetManager({ url, username: 'admin', password: 'pw' });
     const keys = newKeys();
-    const admin = conns.client();
+    const admin = api.conns.client();
     const build = (inUse: (string | null)[], generation: number) =>
       makeReport('node-a')
         .generation(generation)
         .reportedAtMs(Date.now())
-        .pf({ numVfs: 4, configured: 4, maxVfs: 4, inUse })
+        .pf({ numVfs: vfs, configured: vfs, maxVfs: vfs, inUse })
         .build();
     await publishNode(admin, keys, build([], 1));
-    const r = await startReplica({
-      connections: conns,
+    return { sm, keys, admin, build };
+  }
+
+  it('GUIDs join their tenant PKey once the node reports them in use, leave on release, and leaks are removed', async () => {
+    const { sm, keys, admin, build } = await ufmAndNodeA(4);
+    const r = await api.replica({
       keys,
-      fake,
       subnetManager: sm,
       timings: { partitionIntervalMs: 3_600_000 },
     });
-    replicas.push(r);
     await r.ready();
     await waitFor(() => r.x.snapshot.get('node-a') !== undefined, 'node-a');
     // Leftovers from before: a GUID of the pool whose VF is long gone, and an admin's host GUID.
     ufm.pkeys.set('0x0a01', new Set(['0200000000990001', 'A088C20300000001']));
 
-    const a = createPod(fake, { namespace: 'a-ns', name: 'a-0', ib: 1 });
-    const b = createPod(fake, { namespace: 'b-ns', name: 'b-0', ib: 1 });
+    const a = createPod(api.fake, { namespace: 'a-ns', name: 'a-0', ib: 1 });
+    const b = createPod(api.fake, { namespace: 'b-ns', name: 'b-0', ib: 1 });
     expect(await bindOver(r, a, 'node-a')).toBe('');
     expect(await bindOver(r, b, 'node-a')).toBe('');
     // The kubelet admitted them: the agent reports VF 0 in use by a, VF 1 by b (and 2 by a pod it cannot name).
@@ -225,31 +214,18 @@ describe('PKey membership follows the reservations', () => {
   });
 
   it('as the leader, it follows report events without being asked; a failed UFM call is retried', async () => {
-    const url = await ufm.start();
-    const sm = new UfmSubnetManager({ url, username: 'admin', password: 'pw' });
-    const keys = newKeys();
-    const admin = conns.client();
-    const build = (inUse: (string | null)[], generation: number) =>
-      makeReport('node-a')
-        .generation(generation)
-        .reportedAtMs(Date.now())
-        .pf({ numVfs: 2, configured: 2, maxVfs: 2, inUse })
-        .build();
-    await publishNode(admin, keys, build([], 1));
+    const { sm, keys, admin, build } = await ufmAndNodeA(2);
     const { InMemoryLeaderLock, LeaderBoard } =
       await import('../../src/adapters/memory/in-memory-leader-lock.js');
-    const r = await startReplica({
-      connections: conns,
+    const r = await api.replica({
       keys,
-      fake,
       subnetManager: sm,
       leaderLock: new InMemoryLeaderLock(new LeaderBoard(), 'r'),
       timings: { partitionIntervalMs: 200, leaderLeaseMs: 3000 },
     });
-    replicas.push(r);
     await r.ready();
     r.x.duties?.start();
-    const a = createPod(fake, { namespace: 'a-ns', name: 'a-1', ib: 1 });
+    const a = createPod(api.fake, { namespace: 'a-ns', name: 'a-1', ib: 1 });
     await waitFor(() => r.x.snapshot.get('node-a') !== undefined, 'node-a');
     expect(await bindOver(r, a, 'node-a')).toBe('');
     ufm.failNext = 1;

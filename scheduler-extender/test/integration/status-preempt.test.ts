@@ -2,52 +2,29 @@
  * Tenant status written back to the RdmaTenant (usage, pods, conditions, observedGeneration;
  * 409-safe), the leader lock in Redis, and the preempt verb in both of kube-scheduler's modes.
  */
-import { FakeKubeApiServer, POD_RESOURCE, RDMA_TENANT_RESOURCE } from '@rdmasched/testkit';
+import { POD_RESOURCE, RDMA_TENANT_RESOURCE } from '@rdmasched/testkit';
 import type { RdmaTenant } from '@rdmasched/crds';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisLeaderLock } from '../../src/adapters/redis/redis-leader-lock.js';
 import { makeReport } from '../../src/testing/builders.js';
 import { waitFor } from './agent-writer.js';
-import {
-  bindOver,
-  createPod,
-  newKeys,
-  publishNode,
-  seedTenants,
-  singleRedis,
-  startReplica,
-  tenantObject,
-  type Replica,
-} from './replica.js';
+import { bindOver, createPod, newKeys, publishNode, tenantObject, type Replica } from './replica.js';
+import { useFakeApi } from './fixture.js';
 
-let fake: FakeKubeApiServer;
-const conns = singleRedis();
-const replicas: Replica[] = [];
-
-beforeEach(async () => {
-  fake = await FakeKubeApiServer.start();
-  seedTenants(
-    fake,
-    [{ name: 'a-ns' }, { name: 'b-ns' }, { name: 'c-ns' }],
-    [
-      tenantObject('alpha', {
-        namespaces: ['a-ns'],
-        quota: { ib: 2 },
-        infiniband: { pkey: '0x0a01' },
-        priority: 100,
-      }),
-      tenantObject('beta', { namespaces: ['b-ns'], priority: 500, crossTenantPreemption: 'LowerPriority' }),
-      tenantObject('gamma', { namespaces: ['c-ns'], priority: 500, infiniband: { pkey: '0x0a01' } }),
-    ],
-  );
-});
-
-afterEach(async () => {
-  for (const r of replicas.splice(0)) await r.close();
-  await fake.stop();
-});
-
-afterAll(() => conns.closeAll());
+const api = useFakeApi(
+  [{ name: 'a-ns' }, { name: 'b-ns' }, { name: 'c-ns' }],
+  [
+    tenantObject('alpha', {
+      namespaces: ['a-ns'],
+      quota: { ib: 2 },
+      infiniband: { pkey: '0x0a01' },
+      priority: 100,
+    }),
+    tenantObject('beta', { namespaces: ['b-ns'], priority: 500, crossTenantPreemption: 'LowerPriority' }),
+    tenantObject('gamma', { namespaces: ['c-ns'], priority: 500, infiniband: { pkey: '0x0a01' } }),
+  ],
+);
+const { conns } = api;
 
 async function setup(): Promise<Replica> {
   const keys = newKeys();
@@ -59,23 +36,22 @@ async function setup(): Promise<Replica> {
       .pf({ numVfs: 3, configured: 3, maxVfs: 3, totalVfs: 3 })
       .build(),
   );
-  const r = await startReplica({ connections: conns, keys, fake });
-  replicas.push(r);
+  const r = await api.replica({ keys });
   await r.ready();
   await waitFor(() => r.x.snapshot.get('node-a') !== undefined, 'node-a');
   return r;
 }
 
 const statusOf = (name: string) =>
-  (fake.store.get(RDMA_TENANT_RESOURCE, undefined, name) as unknown as RdmaTenant).status;
+  (api.fake.store.get(RDMA_TENANT_RESOURCE, undefined, name) as unknown as RdmaTenant).status;
 
 describe('tenant status', () => {
   it('usage, pods holding VFs, conditions and observedGeneration follow the ledger; a 409 is retried', async () => {
     const r = await setup();
-    const a = createPod(fake, { namespace: 'a-ns', name: 'a-0', ib: 2 });
+    const a = createPod(api.fake, { namespace: 'a-ns', name: 'a-0', ib: 2 });
     expect(await bindOver(r, a, 'node-a')).toBe('');
     await waitFor(() => r.x.mirror.tenantUsage('alpha').ib === 2, 'usage mirrored');
-    fake.injectFault({
+    api.fake.injectFault({
       method: 'PUT',
       path: '/apis/rdmasched.io/v1alpha1/rdmatenants/alpha/status',
       status: 409,
@@ -140,15 +116,15 @@ describe('preempt', () => {
 
   it('keeps the fewest victims that free the VFs, drops protected tenants, answers in the meta form', async () => {
     const r = await setup();
-    const a0 = createPod(fake, { namespace: 'a-ns', name: 'a-0', ib: 1 });
-    const a1 = createPod(fake, { namespace: 'a-ns', name: 'a-1', ib: 1 });
-    const g0 = createPod(fake, { namespace: 'c-ns', name: 'g-0', ib: 1 });
+    const a0 = createPod(api.fake, { namespace: 'a-ns', name: 'a-0', ib: 1 });
+    const a1 = createPod(api.fake, { namespace: 'a-ns', name: 'a-1', ib: 1 });
+    const g0 = createPod(api.fake, { namespace: 'c-ns', name: 'g-0', ib: 1 });
     for (const p of [a0, a1, g0]) expect(await bindOver(r, p, 'node-a')).toBe('');
     await waitFor(() => r.x.mirror.size === 3, 'reservations mirrored');
-    const preemptor = fake.store.get(
+    const preemptor = api.fake.store.get(
       POD_RESOURCE,
       'b-ns',
-      createPod(fake, { namespace: 'b-ns', name: 'b-0', ib: 1 }).name,
+      createPod(api.fake, { namespace: 'b-ns', name: 'b-0', ib: 1 }).name,
     );
     // Meta form (nodeCacheCapable): gamma (same priority as beta) is protected, alpha is lower.
     const meta = await preempt(r, {
@@ -162,10 +138,10 @@ describe('preempt', () => {
     });
     // Full form: the same answer, and a node where even every victim would not do is dropped.
     const pods = (uids: string[]) => uids.map((uid) => ({ metadata: { uid, namespace: 'a-ns' } }));
-    const big = fake.store.get(
+    const big = api.fake.store.get(
       POD_RESOURCE,
       'b-ns',
-      createPod(fake, { namespace: 'b-ns', name: 'b-1', ib: 3 }).name,
+      createPod(api.fake, { namespace: 'b-ns', name: 'b-1', ib: 3 }).name,
     );
     const full = await preempt(r, {
       Pod: big,
