@@ -7,28 +7,12 @@
  * replica's mirror equals the ledger.
  */
 import type { Reservation } from '@rdmasched/contracts';
-import {
-  FakeKubeApiServer,
-  POD_RESOURCE,
-  startRedisCluster,
-  type RedisClusterHandle,
-} from '@rdmasched/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POD_RESOURCE } from '@rdmasched/testkit';
+import { describe, expect, it } from 'vitest';
 import { makeReport } from '../../src/testing/builders.js';
 import { waitFor } from './agent-writer.js';
-import {
-  bindOver,
-  clusterRedis,
-  createPod,
-  newKeys,
-  publishNode,
-  seedTenants,
-  singleRedis,
-  startReplica,
-  tenantObject,
-  type Connections,
-  type Replica,
-} from './replica.js';
+import { bindOver, clusterRedis, createPod, singleRedis, tenantObject, type Connections } from './replica.js';
+import { useRedisCluster, withReplicas } from './fixture.js';
 
 const NODES = ['node-0', 'node-1', 'node-2', 'node-3'];
 const VFS_PER_PF = 4;
@@ -43,51 +27,28 @@ function rng(seed: number): () => number {
   };
 }
 
-let cluster: RedisClusterHandle | undefined;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useRedisCluster();
 
 async function race(conns: Connections, seed: number): Promise<void> {
   const random = rng(seed);
-  const fake = await FakeKubeApiServer.start();
-  const keys = newKeys();
-  const admin = conns.client();
-  const replicas: Replica[] = [];
-  try {
-    seedTenants(
-      fake,
-      ['alpha', 'beta', 'gamma'].map((name) => ({ name })),
-      Object.entries(QUOTA).map(([name, ib]) =>
-        tenantObject(name, { namespaces: [name], ...(ib === undefined ? {} : { quota: { ib } }) }),
-      ),
-    );
-    const now = Date.now();
-    // One IB PF per node, every VF ready, none creatable (maxVfs = numVfs): 16 VFs in all.
-    const pfOf = new Map<string, string>();
-    for (const n of NODES) {
-      const report = makeReport(n)
-        .reportedAtMs(now)
-        .pf({ numVfs: VFS_PER_PF, configured: VFS_PER_PF, maxVfs: VFS_PER_PF, totalVfs: VFS_PER_PF })
-        .build();
-      pfOf.set(n, report.pfs[0]?.pciAddress ?? '');
-      await publishNode(admin, keys, report);
-    }
-    for (let i = 0; i < 3; i++)
-      replicas.push(await startReplica({ connections: conns, keys, fake, name: `r${i}` }));
-    for (const r of replicas) {
-      await r.ready();
-      await waitFor(
-        () => NODES.every((n) => r.x.snapshot.get(n) !== undefined),
-        'every node in every snapshot',
-      );
-    }
-
+  const now = Date.now();
+  // One IB PF per node, every VF ready, none creatable (maxVfs = numVfs): 16 VFs in all.
+  const reports = NODES.map((n) =>
+    makeReport(n)
+      .reportedAtMs(now)
+      .pf({ numVfs: VFS_PER_PF, configured: VFS_PER_PF, maxVfs: VFS_PER_PF, totalVfs: VFS_PER_PF })
+      .build(),
+  );
+  const pfOf = new Map(reports.map((r) => [r.nodeName, r.pfs[0]?.pciAddress ?? '']));
+  const setup = {
+    namespaces: ['alpha', 'beta', 'gamma'].map((name) => ({ name })),
+    tenants: Object.entries(QUOTA).map(([name, ib]) =>
+      tenantObject(name, { namespaces: [name], ...(ib === undefined ? {} : { quota: { ib } }) }),
+    ),
+    reports,
+    count: 3,
+  };
+  await withReplicas(conns, setup, async ({ fake, keys, admin, replicas }) => {
     const pods = Array.from({ length: 36 }, (_, i) => {
       const tenant = ['alpha', 'beta', 'gamma'][i % 3] ?? 'alpha';
       return createPod(fake, { namespace: tenant, name: `pod-${i}`, ib: 1 + Math.floor(random() * 2) });
@@ -185,11 +146,7 @@ async function race(conns: Connections, seed: number): Promise<void> {
       );
       for (const t of Object.keys(QUOTA)) expect(r.x.mirror.tenantUsage(t).ib).toBe(perTenant.get(t) ?? 0);
     }
-  } finally {
-    for (const r of replicas) await r.close();
-    conns.closeAll();
-    await fake.stop();
-  }
+  });
 }
 
 describe('three replicas racing for scarce VFs', () => {
@@ -198,7 +155,6 @@ describe('three replicas racing for scarce VFs', () => {
   });
 
   it('on a 3-master Redis Cluster: the same', async () => {
-    if (cluster === undefined) throw new Error('no cluster');
     await race(clusterRedis(cluster.nodes), 4242);
   });
 });

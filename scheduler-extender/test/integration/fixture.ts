@@ -1,15 +1,27 @@
 /**
  * The set-ups the ledger integration tests share, on top of `replica.ts`: a fresh fake
- * kube-apiserver per test with its namespaces and tenants (`useFakeApi`).
+ * kube-apiserver per test with its namespaces and tenants (`useFakeApi`), a 3-master Redis Cluster
+ * per file (`useRedisCluster`), and a few replicas on one ledger that race for a node's devices
+ * (`withReplicas`).
  */
+import type { NodeReport, RedisKeys } from '@rdmasched/contracts';
 import type { RdmaTenant } from '@rdmasched/crds';
-import { FakeKubeApiServer, type FakeKubeApiServerOptions } from '@rdmasched/testkit';
-import { afterAll, afterEach, beforeEach } from 'vitest';
 import {
+  FakeKubeApiServer,
+  startRedisCluster,
+  type FakeKubeApiServerOptions,
+  type RedisClusterHandle,
+} from '@rdmasched/testkit';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { waitFor } from './agent-writer.js';
+import {
+  newKeys,
+  publishNode,
   seedTenants,
   singleRedis,
   startReplica,
   type Connections,
+  type RedisLike,
   type Replica,
   type ReplicaOptions,
 } from './replica.js';
@@ -62,4 +74,68 @@ export function useFakeApi(
       return r;
     },
   };
+}
+
+/** Starts a 3-master Redis Cluster before the file's tests and stops it after them. */
+export function useRedisCluster(): { readonly nodes: RedisClusterHandle['nodes'] } {
+  let cluster: RedisClusterHandle | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return {
+    get nodes() {
+      if (cluster === undefined) throw new Error('no cluster');
+      return cluster.nodes;
+    },
+  };
+}
+
+export interface Replicas {
+  readonly fake: FakeKubeApiServer;
+  readonly keys: RedisKeys;
+  /** A connection of its own, for the test to read and sample Redis with. */
+  readonly admin: RedisLike;
+  readonly replicas: readonly Replica[];
+}
+
+/**
+ * A fresh fake API server holding these namespaces and tenants, the nodes published, and `count`
+ * replicas on one ledger, each ready with every node in its snapshot; then `body`. Afterwards the
+ * replicas are closed, then the connections, then the API server.
+ */
+export async function withReplicas<T>(
+  conns: Connections,
+  setup: {
+    readonly namespaces: Namespaces;
+    readonly tenants: readonly RdmaTenant[];
+    readonly reports: readonly NodeReport[];
+    readonly count: number;
+  },
+  body: (r: Replicas) => Promise<T>,
+): Promise<T> {
+  const fake = await FakeKubeApiServer.start();
+  const keys = newKeys();
+  const admin = conns.client();
+  const replicas: Replica[] = [];
+  try {
+    seedTenants(fake, setup.namespaces, setup.tenants);
+    for (const report of setup.reports) await publishNode(admin, keys, report);
+    for (let i = 0; i < setup.count; i++)
+      replicas.push(await startReplica({ connections: conns, keys, fake, name: `r${i}` }));
+    for (const r of replicas) {
+      await r.ready();
+      await waitFor(
+        () => setup.reports.every((n) => r.x.snapshot.get(n.nodeName) !== undefined),
+        'every node in every snapshot',
+      );
+    }
+    return await body({ fake, keys, admin, replicas });
+  } finally {
+    for (const r of replicas) await r.close();
+    conns.closeAll();
+    await fake.stop();
+  }
 }

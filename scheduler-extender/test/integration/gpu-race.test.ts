@@ -8,37 +8,24 @@
  * concurrently as deployed, on a single Redis and on a 3-master Redis Cluster.
  */
 import type { Reservation } from '@rdmasched/contracts';
-import { FakeKubeApiServer, startRedisCluster, type RedisClusterHandle } from '@rdmasched/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeReport } from '../../src/testing/builders.js';
-import { waitFor } from './agent-writer.js';
 import {
   bindOver,
   clusterRedis,
   createPod,
-  newKeys,
   podNode,
-  publishNode,
-  seedTenants,
   singleRedis,
-  startReplica,
   tenantObject,
   type Connections,
   type Replica,
 } from './replica.js';
+import { useRedisCluster, withReplicas } from './fixture.js';
 
 const NODE = 'gpu-node';
 const GPUS = 8;
 
-let cluster: RedisClusterHandle | undefined;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = useRedisCluster();
 
 async function gpuTaken(r: Replica): Promise<number> {
   const m = await r.registry.getSingleMetric('rdmasched_extender_bind_gpu_taken_total')?.get();
@@ -54,16 +41,11 @@ async function race(
   conns: Connections,
   lagging: boolean,
 ): Promise<{ errors: string[]; records: Reservation[]; retries: number; promises: Map<string, string> }> {
-  const fake = await FakeKubeApiServer.start();
-  const keys = newKeys();
-  const admin = conns.client();
-  const replicas: Replica[] = [];
-  try {
-    seedTenants(fake, [{ name: 'ml-train' }], [tenantObject('ml', { namespaces: ['ml-train'] })]);
+  const setup = {
+    namespaces: [{ name: 'ml-train' }],
+    tenants: [tenantObject('ml', { namespaces: ['ml-train'] })],
     // Two PCIe switches, each with four GPUs and one IB PF of 16 ready VFs.
-    await publishNode(
-      admin,
-      keys,
+    reports: [
       makeReport(NODE)
         .reportedAtMs(Date.now())
         .gpus(GPUS / 2, { switch: 'a' })
@@ -71,14 +53,11 @@ async function race(
         .gpus(GPUS / 2, { switch: 'b' })
         .pf({ numVfs: 16, configured: 16, maxVfs: 16, at: { switch: 'b' } })
         .build(),
-    );
-    for (let i = 0; i < 3; i++)
-      replicas.push(await startReplica({ connections: conns, keys, fake, name: `r${i}` }));
-    for (const r of replicas) {
-      await r.ready();
-      await waitFor(() => r.x.snapshot.get(NODE) !== undefined, 'the node in every snapshot');
-      if (lagging) await r.stopFollowingLedger();
-    }
+    ],
+    count: 3,
+  };
+  return withReplicas(conns, setup, async ({ fake, keys, admin, replicas }) => {
+    if (lagging) for (const r of replicas) await r.stopFollowingLedger();
     const pods = Array.from({ length: GPUS }, (_, i) =>
       createPod(fake, { namespace: 'ml-train', name: `gpu-${i}`, ib: 1, gpus: 1 }),
     );
@@ -132,11 +111,7 @@ async function race(
     for (const e of refusals)
       expect(e).toMatch(/^RESERVATION_REFUSED: GPU_TAKEN: GPU \S+ is promised to pod /);
     return { errors, records, retries, promises };
-  } finally {
-    for (const r of replicas) await r.close();
-    conns.closeAll();
-    await fake.stop();
-  }
+  });
 }
 
 /** Every reservation names one GPU, no GPU twice, and the ledger promises exactly those. */
@@ -164,7 +139,6 @@ describe('three replicas binding GPU pods onto one node', () => {
   });
 
   it('racing on a 3-master Redis Cluster: the same', async () => {
-    if (cluster === undefined) throw new Error('no cluster');
     const { errors, records, promises } = await race(clusterRedis(cluster.nodes), false);
     expect(errors).toEqual(Array.from({ length: GPUS }, () => ''));
     expectExclusive(records, promises);
