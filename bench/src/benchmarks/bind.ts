@@ -12,66 +12,23 @@
  * the floor: a bare Binding POST to the same API server for other pods, one at a time; the ratio
  * is what the reservation adds to the one API write a bind cannot avoid.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { Agent } from 'node:http';
 import { startRedisServer } from '@rdmasched/testkit';
 import type { Benchmark } from '../benchmark.js';
 import type { Figure } from '../results.js';
 import type { ApiReady, NodesReady, PodRef, ReplicaReady } from './bind-server.js';
+import { forkReady, percentile, post, round } from './harness.js';
 
 const IN_FLIGHT = 16;
 
-function post(
-  agent: Agent,
-  url: string,
-  body: string,
-): Promise<{ ms: number; text: string; status: number }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            ms: Number(process.hrtime.bigint() - started) / 1e6,
-            text: Buffer.concat(chunks).toString('utf8'),
-            status: res.statusCode ?? 0,
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function percentile(samples: readonly number[], q: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-}
-
-const round = (v: number) => Math.round(v * 1000) / 1000;
-
-async function fork_<T>(args: string[]): Promise<{ child: ChildProcess; ready: T }> {
-  const script = fileURLToPath(new URL('./bind-server.js', import.meta.url));
-  const child: ChildProcess = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const [ready] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(() => {
-      throw new Error(`bind benchmark ${args[0] ?? ''} process exited before it was ready`);
-    }),
-  ])) as [T];
-  return { child, ready };
+function fork_<T>(args: string[]): Promise<{ child: ChildProcess; ready: T }> {
+  return forkReady<T>(
+    new URL('./bind-server.js', import.meta.url),
+    args,
+    `bind benchmark ${args[0] ?? ''} process exited before it was ready`,
+  );
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -119,7 +76,9 @@ export const bindBenchmark: Benchmark = {
         const node = ready.nodes[i % ready.nodes.length] ?? '';
         const res = await post(agent, `${replica}/bind`, body(p, node));
         const error =
-          res.status === 200 ? (JSON.parse(res.text) as { Error: string }).Error : `HTTP ${res.status}`;
+          res.status === 200
+            ? (JSON.parse(res.body.toString('utf8')) as { Error: string }).Error
+            : `HTTP ${res.status ?? 0}`;
         if (error !== '') throw new Error(`bind of ${p.name} on ${node} failed: ${error}`);
         return res.ms;
       };
@@ -136,7 +95,7 @@ export const bindBenchmark: Benchmark = {
           }),
         );
         if (res.status !== 201 && res.status !== 200)
-          throw new Error(`Binding POST answered ${res.status}: ${res.text}`);
+          throw new Error(`Binding POST answered ${res.status ?? 0}: ${res.body.toString('utf8')}`);
         return res.ms;
       };
       // Warm up both paths, then interleave them in rounds so drift in the machine's load hits both.

@@ -10,13 +10,13 @@
  * machine's load hits both alike. Reported: p50, p99 and requests/s of each, and their ratios;
  * plus the filter latency when no decision is memoised (every request a new request shape).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { Agent } from 'node:http';
 import type { Benchmark, BenchContext } from '../benchmark.js';
 import type { Figure } from '../results.js';
 import { benchmarkPod, nodeName } from './extender-cluster.js';
+import { forkReady, percentile, post as postTimed, round } from './harness.js';
 
 const CLUSTER_NODES = 5000;
 const SIZES = [500, 5000] as const;
@@ -29,63 +29,27 @@ interface Stats {
   readonly n: number;
 }
 
-function post(agent: Agent, url: string, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
-      },
-      (res) => {
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        res.on('end', () => {
-          if (res.statusCode !== 200 || bytes === 0)
-            reject(new Error(`${url}: HTTP ${res.statusCode ?? '?'}`));
-          else resolve(Number(process.hrtime.bigint() - started) / 1e6);
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+/** The milliseconds of one POST that must answer 200 with a body. */
+async function post(agent: Agent, url: string, body: Buffer): Promise<number> {
+  const res = await postTimed(agent, url, body);
+  if (res.status !== 200 || res.body.length === 0) throw new Error(`${url}: HTTP ${res.status ?? '?'}`);
+  return res.ms;
 }
 
-function postJson(agent: Agent, url: string, body: Buffer): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch (err: unknown) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+async function postJson(agent: Agent, url: string, body: Buffer): Promise<unknown> {
+  const res = await postTimed(agent, url, body);
+  return JSON.parse(res.body.toString('utf8'));
 }
 
-function stats(samplesMs: number[], totalMs: number): Stats {
-  const s = [...samplesMs].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), rps: (s.length / totalMs) * 1000, n: s.length };
+/** Requests/s from the samples alone: one request at a time, so the time is their sum. */
+function stats(samplesMs: number[]): Stats {
+  const totalMs = samplesMs.reduce((x, y) => x + y, 0);
+  return {
+    p50: percentile(samplesMs, 0.5),
+    p99: percentile(samplesMs, 0.99),
+    rps: (samplesMs.length / totalMs) * 1000,
+    n: samplesMs.length,
+  };
 }
 
 function bodyFor(size: number, pod: Record<string, unknown>): Buffer {
@@ -98,14 +62,11 @@ function bodyFor(size: number, pod: Record<string, unknown>): Buffer {
 async function startServers(
   ctx: BenchContext,
 ): Promise<{ child: ChildProcess; extenderUrl: string; floorUrl: string }> {
-  const script = fileURLToPath(new URL('./extender-server.js', import.meta.url));
-  const child = fork(script, [String(CLUSTER_NODES)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const [msg] = (await Promise.race([
-    once(child, 'message'),
-    once(child, 'exit').then(() => {
-      throw new Error('benchmark server exited before it was ready');
-    }),
-  ])) as [{ extenderUrl: string; floorUrl: string; nodes: number }];
+  const { child, ready: msg } = await forkReady<{ extenderUrl: string; floorUrl: string; nodes: number }>(
+    new URL('./extender-server.js', import.meta.url),
+    [String(CLUSTER_NODES)],
+    'benchmark server exited before it was ready',
+  );
   ctx.log(`servers ready: ${msg.nodes} nodes in the snapshot`);
   return { child, extenderUrl: msg.extenderUrl, floorUrl: msg.floorUrl };
 }
@@ -160,11 +121,7 @@ export const extenderBenchmark: Benchmark = {
         }
         for (const target of ['floor', 'extender'] as const) {
           for (const verb of VERBS) {
-            const list = samples[target][verb];
-            const s = stats(
-              list,
-              list.reduce((x, y) => x + y, 0),
-            );
+            const s = stats(samples[target][verb]);
             results.set(`${target}/${verb}/${size}`, s);
             ctx.log(
               `${verb} ${size} nodes ${target.padEnd(8)} p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  ${s.rps.toFixed(0)} req/s  (n=${s.n})`,
@@ -181,10 +138,7 @@ export const extenderBenchmark: Benchmark = {
         meta.annotations['rdmasched.io/min-rate-gbps'] = (1 + i / 1000).toFixed(3);
         uncached.push(await post(agent, `${extenderUrl}/filter`, bodyFor(5000, p)));
       }
-      const uncachedStats = stats(
-        uncached,
-        uncached.reduce((a, b) => a + b, 0),
-      );
+      const uncachedStats = stats(uncached);
       ctx.log(`filter 5000 nodes, nothing memoised: p50 ${uncachedStats.p50.toFixed(3)} ms`);
 
       for (const size of SIZES) {
@@ -259,7 +213,3 @@ export const extenderBenchmark: Benchmark = {
     return { figures, notes };
   },
 };
-
-function round(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}
