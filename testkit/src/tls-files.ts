@@ -49,41 +49,19 @@ export async function makeTlsFiles(opts: TlsFilesOptions): Promise<TlsFiles> {
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
   const subject = ['-subj', `/CN=${opts.commonName}`];
+  const selfSigned = (subj: string[], extra: string[], key: string, out: string) =>
+    run(['req', '-x509', ...EC_KEY, '-days', '1', ...subj, ...extra, '-keyout', key, '-out', out]);
   try {
     if (opts.signedByCa !== true) {
       const san =
         opts.subjectAltName === undefined ? [] : ['-addext', `subjectAltName=${opts.subjectAltName}`];
-      await run([
-        'req',
-        '-x509',
-        ...EC_KEY,
-        '-days',
-        '1',
-        ...subject,
-        ...san,
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ]);
+      await selfSigned(subject, san, keyFile, certFile);
       return { dir, certFile, keyFile, caFile: certFile, cleanup };
     }
     const caFile = join(dir, 'ca.pem');
     const caKey = join(dir, 'ca.key');
+    await selfSigned(['-subj', '/CN=test-ca'], [], caKey, caFile);
     const csr = join(dir, 'server.csr');
-    await run([
-      'req',
-      '-x509',
-      ...EC_KEY,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=test-ca',
-      '-keyout',
-      caKey,
-      '-out',
-      caFile,
-    ]);
     await run(['req', ...EC_KEY, ...subject, '-keyout', keyFile, '-out', csr]);
     const ext: string[] = [];
     if (opts.subjectAltName !== undefined) {
