@@ -54,6 +54,9 @@ export const simBenchmark: Benchmark = {
       );
       const key = `${nodes}_nodes`;
       const pps = r.throughput.podsPerSecond ?? 0;
+      // Every figure of a cluster size is named sim.WHAT.N_nodes.
+      const figure = (what: string, value: number, unit: string, better: Figure['better']) =>
+        figures.push({ name: `sim.${what}.${key}`, value, unit, better });
       figures.push({
         name: `sim.pods_per_s.${key}`,
         value: pps,
@@ -61,57 +64,17 @@ export const simBenchmark: Benchmark = {
         better: 'higher',
         ...(nodes === 5000 ? { target: 810 } : {}),
       });
-      figures.push({
-        name: `sim.burst_bound.${key}`,
-        value: r.throughput.bound,
-        unit: 'pods',
-        better: 'higher',
-      });
+      figure('burst_bound', r.throughput.bound, 'pods', 'higher');
       if (r.extender !== null) {
-        figures.push({
-          name: `sim.extender_call_p50_ms.${key}`,
-          value: r.extender.latencyMs.p50 ?? 0,
-          unit: 'ms',
-          better: 'lower',
-        });
-        figures.push({
-          name: `sim.extender_call_p99_ms.${key}`,
-          value: r.extender.latencyMs.p99 ?? 0,
-          unit: 'ms',
-          better: 'lower',
-        });
-        figures.push({
-          name: `sim.bind_p50_ms.${key}`,
-          value: r.extender.bindMs.p50 ?? 0,
-          unit: 'ms',
-          better: 'lower',
-        });
-        figures.push({
-          name: `sim.candidates_p50.${key}`,
-          value: r.extender.candidates.p50 ?? 0,
-          unit: 'nodes',
-          better: 'lower',
-        });
+        figure('extender_call_p50_ms', r.extender.latencyMs.p50 ?? 0, 'ms', 'lower');
+        figure('extender_call_p99_ms', r.extender.latencyMs.p99 ?? 0, 'ms', 'lower');
+        figure('bind_p50_ms', r.extender.bindMs.p50 ?? 0, 'ms', 'lower');
+        figure('candidates_p50', r.extender.candidates.p50 ?? 0, 'nodes', 'lower');
       }
-      figures.push({
-        name: `sim.cycle_p50_ms.${key}`,
-        value: r.scheduler.cycleMs.p50 ?? 0,
-        unit: 'ms',
-        better: 'lower',
-      });
-      figures.push({
-        name: `sim.setup_s.${key}`,
-        value: Number(r.timing.setupSeconds.toFixed(1)),
-        unit: 's',
-        better: 'lower',
-      });
+      figure('cycle_p50_ms', r.scheduler.cycleMs.p50 ?? 0, 'ms', 'lower');
+      figure('setup_s', Number(r.timing.setupSeconds.toFixed(1)), 's', 'lower');
       if (r.cluster.memoryPerNodeKiB !== null)
-        figures.push({
-          name: `sim.heap_per_node_kib.${key}`,
-          value: r.cluster.memoryPerNodeKiB,
-          unit: 'KiB',
-          better: 'lower',
-        });
+        figure('heap_per_node_kib', r.cluster.memoryPerNodeKiB, 'KiB', 'lower');
       notes.push(
         `${nodes} nodes: ${r.throughput.bound}/${burst} one-VF pods bound in ${r.throughput.seconds?.toFixed(2) ?? '?'} s ` +
           `(${pps.toFixed(1)} pods/s; ${r.throughput.warmedVfs} VFs readied before, ${r.throughput.provisioningRequests} provisioned during); ` +
