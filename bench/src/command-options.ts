@@ -33,6 +33,21 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
 }
 
 /**
+ * The options `rdma local` and `rdma run` share, last in their usage: how the runs are judged
+ * (--port-rate-gbps and the thresholds), where the report goes, --json, --dry-run and --help.
+ */
+export const RDMA_REPORT_OPTIONS = {
+  'port-rate-gbps': { type: 'string' },
+  'min-bw-fraction': { type: 'string' },
+  'max-write-lat-us': { type: 'string' },
+  'max-read-lat-us': { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/**
  * A reader of whole-number options: undefined when the option is not given, and a problem when
  * it is not a whole number from `min` to `max`.
  */
