@@ -22,7 +22,20 @@ export const POD_GRACE_SECONDS = 5;
 
 export type Role = 'server' | 'client';
 
-export interface PodSpecOptions {
+/** What every pod of a run gets alike, as `rdma run` was told (ClusterRunOptions). */
+export interface PodTemplateOptions {
+  readonly image: string;
+  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  readonly schedulerName: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly tolerations: readonly V1Toleration[];
+  readonly imagePullSecrets: readonly string[];
+  /** cpu and memory requests (= limits) for a Guaranteed pod; none when absent. */
+  readonly cpu?: string;
+  readonly memory?: string;
+}
+
+export interface PodSpecOptions extends PodTemplateOptions {
   readonly runId: string;
   readonly namespace: string;
   /** 1-based pair number within the run. */
@@ -33,19 +46,10 @@ export interface PodSpecOptions {
   readonly sameNode: boolean;
   readonly linkType: LinkType;
   readonly gpus: number;
-  readonly image: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  readonly schedulerName: string;
   readonly script: string;
   /** The client's server address (the server pod's IP). */
   readonly serverIp?: string;
   readonly activeDeadlineSeconds: number;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly tolerations: readonly V1Toleration[];
-  readonly imagePullSecrets: readonly string[];
-  /** cpu and memory requests (= limits) for a Guaranteed pod; none when absent. */
-  readonly cpu?: string;
-  readonly memory?: string;
 }
 
 export function podName(runId: string, pairNumber: number, role: Role): string {

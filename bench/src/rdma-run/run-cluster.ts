@@ -11,7 +11,7 @@
  * label is deleted and the runner waits until they are gone, then reports any that are not. Pods
  * also carry `activeDeadlineSeconds`, so they stop by themselves if the runner is killed.
  */
-import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { BenchReport } from '../report/report.js';
 import { buildReport } from '../report/report.js';
 import { writeReport, type ReportFiles } from '../report/write.js';
@@ -23,7 +23,14 @@ import type { Thresholds } from '../verdict/thresholds.js';
 import { judgePair } from '../verdict/verdict.js';
 import { ClusterError, type ClusterApi } from './cluster-api.js';
 import { sideEndpoint } from './endpoints.js';
-import { buildPod, CONTAINER_NAME, LABELS, POD_GRACE_SECONDS, type Role } from './manifest.js';
+import {
+  buildPod,
+  CONTAINER_NAME,
+  LABELS,
+  POD_GRACE_SECONDS,
+  type PodTemplateOptions,
+  type Role,
+} from './manifest.js';
 import type { NodePair, TestMatrix } from './matrix.js';
 import type { NodeReportSource } from './node-reports.js';
 import { pairResults, uniqueIds } from './pair-results.js';
@@ -60,20 +67,12 @@ export interface RunTimeouts {
   readonly cleanupS: number;
 }
 
-export interface ClusterRunOptions {
+export interface ClusterRunOptions extends PodTemplateOptions {
   readonly runId: string;
   readonly namespace: string;
   /** Create the namespace when missing (and delete it afterwards when this run created it). */
   readonly createNamespace: boolean;
   readonly matrix: TestMatrix;
-  readonly image: string;
-  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  readonly schedulerName: string;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly tolerations: readonly V1Toleration[];
-  readonly imagePullSecrets: readonly string[];
-  readonly cpu?: string;
-  readonly memory?: string;
   readonly timeouts: RunTimeouts;
   readonly pollIntervalMs: number;
   /** Client connection attempts per run, and the pause between them (in the pod). */
